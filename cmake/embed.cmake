@@ -1,0 +1,11 @@
+# Writes a C++ file holding the text of each JSON file in FILES as a string_view.
+set(body "#include <string_view>\n#include <vector>\n\nnamespace scimd::protocol {\n\n")
+string(APPEND body "const std::vector<std::string_view>& embedded_schema_documents() {\n")
+string(APPEND body "    static const std::vector<std::string_view> docs = {\n")
+foreach(f IN LISTS FILES)
+  file(READ ${f} text)
+  string(APPEND body "        R\"scimd_json(${text})scimd_json\",\n")
+endforeach()
+string(APPEND body "    };\n    return docs;\n}\n\n}  // namespace scimd::protocol\n")
+file(WRITE ${OUT}.tmp "${body}")
+file(COPY_FILE ${OUT}.tmp ${OUT} ONLY_IF_DIFFERENT)

@@ -1,0 +1,69 @@
+#pragma once
+
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "scimd/core/filter.hpp"
+
+namespace scimd::core {
+
+/// An organization (tenant). Every other record carries its id.
+struct Organization {
+    std::string id;
+    std::string name;
+    std::string created;
+};
+
+/// One email of an account, extracted from the document for indexed lookups.
+struct EmailRecord {
+    std::string value;
+    std::string type;
+    bool primary = false;
+};
+
+/// An account (SCIM User) as stored: the canonical SCIM document plus the extracted columns
+/// that are searched and kept unique.
+struct UserRecord {
+    std::string org_id;
+    std::string id;
+    std::string user_name;  ///< original casing; unique per org case-insensitively
+    std::optional<std::string> external_id;
+    std::optional<std::string> display_name;
+    bool active = true;
+    std::vector<EmailRecord> emails;
+    std::string document;  ///< canonical JSON of the client-managed attributes (no id, no meta)
+    std::int64_t version = 0;
+    std::string created;        ///< RFC 3339, see format_time
+    std::string last_modified;  ///< RFC 3339
+};
+
+/// What a list request asks of a repository. The filter and sort are already resolved
+/// against the schemas; the repository translates them to its query language.
+struct ListQuery {
+    const Filter* filter = nullptr;
+    std::optional<SortSpec> sort;
+    std::int64_t start_index = 1;  ///< 1-based
+    std::int64_t count = 100;      ///< 0 asks for totalResults only
+};
+
+template <typename T>
+struct Page {
+    std::int64_t total = 0;
+    std::vector<T> items;
+};
+
+/// A SCIM bearer token. Only the SHA-256 of the secret is stored.
+struct ScimToken {
+    std::string id;
+    std::string org_id;
+    std::string name;
+    std::string hash;  ///< hex SHA-256 of the secret
+    std::string created;
+    std::optional<std::string> expires;
+    std::optional<std::string> revoked;
+    std::optional<std::string> last_used;
+};
+
+}  // namespace scimd::core

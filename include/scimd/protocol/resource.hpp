@@ -1,0 +1,76 @@
+#pragma once
+
+#include <optional>
+#include <set>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include <boost/json/object.hpp>
+#include <boost/json/value.hpp>
+
+#include "scimd/protocol/schema.hpp"
+
+namespace scimd::protocol {
+
+/// Turns a client-sent resource (POST/PUT body) into the canonical document scimd stores:
+/// - attribute names in canonical casing; extension attributes under their URN key; keys in
+///   the core schema's URN form ("urn:…:User:userName") folded in;
+/// - readOnly attributes dropped (id, meta, groups, …: R-26), `password` dropped (writeOnly,
+///   never stored or returned), nulls and unknown schema URNs / unknown attributes dropped
+///   "" on an optional attribute = absent;
+/// - types checked (400 invalidValue naming the attribute), string booleans coerced,
+///   a single object accepted where an array is expected, at most one `primary: true`
+///   per multi-valued attribute (400 invalidValue otherwise), manager as string/object/array
+///   stored as an object, canonicalValues not enforced;
+/// - `schemas` rebuilt: the core URN plus each extension URN with data present.
+/// Required attributes are checked (400 invalidValue naming the attribute).
+/// Throws Error::invalid_syntax when the body is not a JSON object.
+boost::json::object normalize_resource(const boost::json::value& input,
+                                       const SchemaRegistry& registry,
+                                       const ResourceTypeDef& type);
+
+/// Normalizes one attribute value as `normalize_resource` would (PATCH uses it). `where` names
+/// the attribute in error details ("emails", "urn:…:User:manager"). Returns null when the value
+/// amounts to "no value" (null, "", [], a manager without value). A multi-valued attribute
+/// always comes back as an array.
+boost::json::value normalize_value(const boost::json::value& input, const AttributeDef& attr,
+                                   const std::string& where);
+
+/// Rebuilds `schemas` of a canonical document (the core URN, then each extension URN whose
+/// object holds data) and drops empty extension objects. (Added for apply_patch.)
+void rebuild_schemas(boost::json::object& doc, const SchemaRegistry& registry,
+                     const ResourceTypeDef& type);
+
+/// Checks that a new document keeps every `immutable` attribute of `old` (400 mutability
+/// naming the attribute) and that required attributes are present (400 invalidValue).
+/// An immutable value of `old_doc` that is missing from `new_doc` counts as a change; an
+/// immutable attribute `old_doc` lacks may be set. Checked: top-level attributes and the
+/// sub-attributes of single-valued complex ones.
+void check_replacement(const boost::json::object& old_doc, const boost::json::object& new_doc,
+                       const SchemaRegistry& registry, const ResourceTypeDef& type);
+
+/// `attributes` / `excludedAttributes` of RFC 7644 §3.4.2.5, resolved.
+/// An entry with `attr == nullptr` names a whole extension schema (its URN was listed).
+struct Projection {
+    std::vector<ResolvedAttr> attributes;          ///< empty: the default set
+    std::vector<ResolvedAttr> excluded_attributes;
+};
+
+/// Parses the comma-separated lists; unknown names are ignored (RFC 7644 lets a service
+/// provider ignore them). Throws Error::invalid_value when both lists are given.
+Projection parse_projection(std::string_view attributes, std::string_view excluded,
+                            const SchemaRegistry& registry, const ResourceTypeDef& type);
+
+/// Builds the resource to return: the canonical document plus `id` and `meta`, filtered by
+/// `returned` (never: dropped; request: only when asked; always: kept) and the projection.
+/// `schemas` and `id` are always returned.
+boost::json::object render_resource(const boost::json::object& doc, const std::string& id,
+                                    const boost::json::object& meta,
+                                    const SchemaRegistry& registry, const ResourceTypeDef& type,
+                                    const Projection& projection);
+
+/// Coerces "true"/"True"/"FALSE"… to a boolean; other strings → nullopt.
+std::optional<bool> coerce_bool(const boost::json::value& v);
+
+}  // namespace scimd::protocol

@@ -1,0 +1,48 @@
+#pragma once
+
+#include "scimd/core/repositories.hpp"
+#include "scimd/store/database.hpp"
+
+namespace scimd::store {
+
+/// SOCI implementations of core's repositories. Each call leases one connection from the
+/// pool and runs at most one transaction.
+class SqlOrganizationRepository final : public core::OrganizationRepository {
+public:
+    explicit SqlOrganizationRepository(Database& db) : db_(db) {}
+    void insert(const core::Organization& org) override;
+    std::optional<core::Organization> find(const std::string& id_or_name) override;
+    std::vector<core::Organization> list() override;
+
+private:
+    Database& db_;
+};
+
+class SqlTokenRepository final : public core::TokenRepository {
+public:
+    explicit SqlTokenRepository(Database& db) : db_(db) {}
+    void insert(const core::ScimToken& token) override;
+    std::optional<core::ScimToken> find_by_hash(const std::string& hash) override;
+    std::vector<core::ScimToken> list(const std::string& org_id) override;
+    bool revoke(const std::string& org_id, const std::string& id, const std::string& at) override;
+    void touch(const std::string& id, const std::string& at) override;
+
+private:
+    Database& db_;
+};
+
+class SqlUserRepository final : public core::UserRepository {
+public:
+    explicit SqlUserRepository(Database& db) : db_(db) {}
+    std::optional<core::UserRecord> find(const std::string& org_id, const std::string& id) override;
+    void insert(const core::UserRecord& user) override;
+    bool update(const core::UserRecord& user, std::int64_t expected_version) override;
+    bool remove(const std::string& org_id, const std::string& id) override;
+    core::Page<core::UserRecord> list(const std::string& org_id,
+                                      const core::ListQuery& query) override;
+
+private:
+    Database& db_;
+};
+
+}  // namespace scimd::store

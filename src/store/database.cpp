@@ -1,0 +1,195 @@
+#include "scimd/store/database.hpp"
+
+#include <chrono>
+#include <soci/postgresql/soci-postgresql.h>
+#include <soci/soci.h>
+#include <soci/sqlite3/soci-sqlite3.h>
+#include <sqlite3.h>
+#include <stdexcept>
+#include <string_view>
+
+#include "scimd/core/clock.hpp"
+#include "scimd/error.hpp"
+#include "store/migrations.hpp"
+#include "store/sql_util.hpp"
+
+namespace scimd::store {
+namespace {
+
+constexpr int kLeaseTimeoutMs = 5000;
+constexpr const char* kCreateMigrationsTable =
+    "CREATE TABLE IF NOT EXISTS schema_migrations (version INTEGER PRIMARY KEY, "
+    "name TEXT NOT NULL, applied TEXT NOT NULL)";
+constexpr const char* kSelectApplied = "SELECT COALESCE(MAX(version), 0) FROM schema_migrations";
+constexpr const char* kInsertApplied =
+    "INSERT INTO schema_migrations (version, name, applied) VALUES (:version, :name, :applied)";
+// Serializes concurrent migrators of one PostgreSQL database (several instances starting).
+constexpr const char* kPgLock = "SELECT pg_advisory_xact_lock(7331001)";
+
+// SOCI prepares one statement at a time, so a migration file is split on ";" at line ends.
+std::vector<std::string> split_statements(std::string_view sql) {
+    std::vector<std::string> out;
+    std::string current;
+    std::size_t start = 0;
+    while (start < sql.size()) {
+        std::size_t end = sql.find('\n', start);
+        if (end == std::string_view::npos) {
+            end = sql.size();
+        }
+        std::string_view line = sql.substr(start, end - start);
+        current.append(line).push_back('\n');
+        if (!line.empty() && line.back() == ';') {
+            current.erase(current.find_last_of(';'));
+            out.push_back(std::move(current));
+            current.clear();
+        }
+        start = end + 1;
+    }
+    if (current.find_first_not_of(" \n\t") != std::string::npos) {
+        out.push_back(std::move(current));
+    }
+    return out;
+}
+
+}  // namespace
+
+DatabaseUrl DatabaseUrl::parse(const std::string& url) {
+    constexpr std::string_view kSqlite = "sqlite:";
+    if (url.rfind(kSqlite, 0) == 0) {
+        std::string path = url.substr(kSqlite.size());
+        if (path.rfind("//", 0) == 0) {
+            path = path.substr(2);  // sqlite://relative/or//absolute
+        }
+        if (path.empty() || path == ":memory:") {
+            throw std::invalid_argument(
+                "database URL \"" + url + "\": sqlite needs a file path (sqlite:PATH); an in-memory "
+                "database cannot be shared by the connection pool");
+        }
+        return {Backend::kSqlite, path};
+    }
+    if (url.rfind("postgresql://", 0) == 0 || url.rfind("postgres://", 0) == 0) {
+        return {Backend::kPostgres, url};
+    }
+    throw std::invalid_argument("database URL \"" + url +
+                                "\" is not sqlite:PATH or postgresql://… (a libpq URI)");
+}
+
+Database::Database(const DatabaseUrl& url, std::size_t size)
+    : backend_(url.backend), size_(size == 0 ? 1 : size),
+      pool_(std::make_unique<soci::connection_pool>(size_)) {
+    const soci::backend_factory& factory = backend_ == Backend::kPostgres
+                                               ? *soci::factory_postgresql()
+                                               : *soci::factory_sqlite3();
+    for (std::size_t i = 0; i < size_; ++i) {
+        soci::session& s = pool_->at(i);  // at(): startup only, before any lease
+        try {
+            s.open(factory, url.connection);
+            if (backend_ == Backend::kSqlite) {
+                s << "PRAGMA journal_mode=WAL";
+                s << "PRAGMA busy_timeout=10000";
+                s << "PRAGMA foreign_keys=ON";
+                s << "PRAGMA synchronous=NORMAL";
+            }
+        } catch (const std::exception& e) {
+            std::string what = e.what();
+            while (!what.empty() && (what.back() == '\n' || what.back() == ' ')) {
+                what.pop_back();
+            }
+            for (char& c : what) {
+                if (c == '\n') {
+                    c = ' ';
+                }
+            }
+            throw std::runtime_error("cannot open the database: " + what);
+        }
+    }
+}
+
+Database::~Database() = default;
+
+int Database::migrate() {
+    const std::string_view dialect = backend_ == Backend::kPostgres ? "postgresql" : "sqlite";
+    Lease lease(*this);
+    soci::session& sql = *lease;
+    sql << kCreateMigrationsTable;
+    WriteTx tx(sql, backend_);
+    if (backend_ == Backend::kPostgres) {
+        sql << kPgLock;
+    }
+    int current = 0;
+    sql << kSelectApplied, soci::into(current);
+    int applied = 0;
+    const std::string now = core::format_time(std::chrono::system_clock::now());
+    for (const Migration& m : embedded_migrations()) {
+        if (m.dialect != dialect || m.version <= current) {
+            continue;
+        }
+        for (const std::string& statement : split_statements(m.sql)) {
+            sql << statement;
+        }
+        int version = m.version;
+        std::string name(m.name);
+        std::string at = now;
+        sql << kInsertApplied, soci::use(version, "version"), soci::use(name, "name"),
+            soci::use(at, "applied");
+        ++applied;
+    }
+    tx.commit();
+    return applied;
+}
+
+bool Database::ping() {
+    try {
+        Lease lease(*this);
+        int one = 0;
+        *lease << "SELECT 1", soci::into(one);
+        return one == 1;
+    } catch (const std::exception&) {
+        return false;
+    }
+}
+
+Lease::Lease(Database& db) : db_(db) {
+    if (!db_.pool().try_lease(pos_, kLeaseTimeoutMs)) {
+        throw Error::unavailable("the database is busy; try again");
+    }
+    session_ = &db_.pool().at(pos_);
+}
+
+Lease::~Lease() { db_.pool().give_back(pos_); }
+
+WriteTx::WriteTx(soci::session& sql, Backend backend) : sql_(sql) {
+    if (backend == Backend::kSqlite) {
+        sql_ << "BEGIN IMMEDIATE";
+    } else {
+        sql_ << "BEGIN";
+    }
+}
+
+WriteTx::~WriteTx() {
+    if (!done_) {
+        try {
+            sql_ << "ROLLBACK";
+        } catch (const std::exception&) {
+            // The connection is broken; nothing more to undo on it.
+        }
+    }
+}
+
+void WriteTx::commit() {
+    sql_ << "COMMIT";
+    done_ = true;
+}
+
+bool is_unique_violation(const soci::soci_error& e) {
+    if (const auto* pg = dynamic_cast<const soci::postgresql_soci_error*>(&e)) {
+        return pg->sqlstate() == "23505";
+    }
+    if (const auto* lite = dynamic_cast<const soci::sqlite3_soci_error*>(&e)) {
+        return (lite->result() & 0xff) == SQLITE_CONSTRAINT &&
+               std::string_view(e.what()).find("UNIQUE") != std::string_view::npos;
+    }
+    return false;
+}
+
+}  // namespace scimd::store

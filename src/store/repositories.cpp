@@ -1,0 +1,387 @@
+#include "scimd/store/repositories.hpp"
+
+#include <soci/soci.h>
+
+#include "scimd/error.hpp"
+#include "store/sql_filter.hpp"
+#include "store/sql_util.hpp"
+
+namespace scimd::store {
+namespace {
+
+// --- organizations -------------------------------------------------------------------------
+constexpr const char* kInsertOrg =
+    "INSERT INTO organizations (id, name, created) VALUES (:id, :name, :created)";
+constexpr const char* kSelectOrg =
+    "SELECT id, name, created FROM organizations WHERE id = :key OR name = :key2 "
+    "ORDER BY CASE WHEN id = :key3 THEN 0 ELSE 1 END LIMIT 1";
+constexpr const char* kListOrgs = "SELECT id, name, created FROM organizations ORDER BY name";
+
+// --- tokens --------------------------------------------------------------------------------
+constexpr const char* kInsertToken =
+    "INSERT INTO scim_tokens (id, org_id, name, hash, created, expires) "
+    "VALUES (:id, :org_id, :name, :hash, :created, :expires)";
+constexpr const char* kTokenColumns =
+    "SELECT id, org_id, name, hash, created, expires, revoked, last_used FROM scim_tokens ";
+constexpr const char* kRevokeToken =
+    "UPDATE scim_tokens SET revoked = :at WHERE org_id = :org_id AND id = :id AND revoked IS NULL";
+constexpr const char* kTouchToken = "UPDATE scim_tokens SET last_used = :at WHERE id = :id";
+
+// --- users ---------------------------------------------------------------------------------
+constexpr const char* kInsertUser =
+    "INSERT INTO users (id, org_id, user_name, user_name_key, external_id, display_name, "
+    "display_name_key, active, document, version, created, last_modified) VALUES (:id, :org_id, "
+    ":user_name, :user_name_key, :external_id, :display_name, :display_name_key, :active, "
+    "{doc}, :version, :created, :last_modified) RETURNING seq";
+constexpr const char* kUpdateUser =
+    "UPDATE users SET user_name = :user_name, user_name_key = :user_name_key, "
+    "external_id = :external_id, display_name = :display_name, "
+    "display_name_key = :display_name_key, active = :active, document = {doc}, "
+    "version = :version, last_modified = :last_modified "
+    "WHERE org_id = :org_id AND id = :id AND version = :expected RETURNING seq";
+constexpr const char* kDeleteEmails = "DELETE FROM user_emails WHERE user_seq = :seq";
+constexpr const char* kInsertEmail =
+    "INSERT INTO user_emails (user_seq, org_id, value_key, type_key, is_primary) "
+    "VALUES (:seq, :org_id, :value_key, :type_key, :is_primary)";
+constexpr const char* kDeleteUser = "DELETE FROM users WHERE org_id = :org_id AND id = :id";
+constexpr const char* kUserColumns =
+    "SELECT u.id, u.org_id, u.user_name, u.external_id, u.display_name, u.active, {doc}, "
+    "u.version, u.created, u.last_modified FROM users u ";
+
+std::string with_doc(const char* text, Backend backend, const char* sqlite_form,
+                     const char* pg_form) {
+    std::string s = text;
+    const auto pos = s.find("{doc}");
+    s.replace(pos, 5, backend == Backend::kPostgres ? pg_form : sqlite_form);
+    return s;
+}
+
+std::string user_columns(Backend b) { return with_doc(kUserColumns, b, "u.document", "u.document::text"); }
+
+// Row buffers for reading a user with the statement API.
+struct UserRow {
+    std::string id, org_id, user_name, external_id, display_name, document, created, modified;
+    soci::indicator ext_ind = soci::i_ok, dn_ind = soci::i_ok;
+    int active = 0;
+    long long version = 0;
+
+    void define(soci::statement& st) {
+        st.exchange(soci::into(id));
+        st.exchange(soci::into(org_id));
+        st.exchange(soci::into(user_name));
+        st.exchange(soci::into(external_id, ext_ind));
+        st.exchange(soci::into(display_name, dn_ind));
+        st.exchange(soci::into(active));
+        st.exchange(soci::into(document));
+        st.exchange(soci::into(version));
+        st.exchange(soci::into(created));
+        st.exchange(soci::into(modified));
+    }
+
+    core::UserRecord record() const {
+        core::UserRecord u;
+        u.id = id;
+        u.org_id = org_id;
+        u.user_name = user_name;
+        if (ext_ind == soci::i_ok) {
+            u.external_id = external_id;
+        }
+        if (dn_ind == soci::i_ok) {
+            u.display_name = display_name;
+        }
+        u.active = active != 0;
+        u.document = document;
+        u.version = version;
+        u.created = created;
+        u.last_modified = modified;
+        return u;
+    }
+};
+
+// Bound copies of a record's columns: use() binds by reference, so they must be named.
+struct UserBinds {
+    std::string id, org_id, user_name, user_name_key, external_id, display_name, display_key,
+        document, created, modified;
+    soci::indicator ext_ind, dn_ind;
+    int active;
+    long long version;
+
+    explicit UserBinds(const core::UserRecord& u)
+        : id(u.id), org_id(u.org_id), user_name(u.user_name), user_name_key(fold_case(u.user_name)),
+          external_id(u.external_id.value_or("")),
+          display_name(u.display_name.value_or("")),
+          display_key(fold_case(u.display_name.value_or(""))), document(u.document),
+          created(u.created), modified(u.last_modified),
+          ext_ind(u.external_id ? soci::i_ok : soci::i_null),
+          dn_ind(u.display_name ? soci::i_ok : soci::i_null), active(u.active ? 1 : 0),
+          version(u.version) {}
+};
+
+void write_emails(soci::session& sql, long long seq, const core::UserRecord& u, bool replace) {
+    if (replace) {
+        sql << kDeleteEmails, soci::use(seq, "seq");
+    }
+    if (u.emails.empty()) {
+        return;
+    }
+    std::string org = u.org_id, value, type;
+    int primary = 0;
+    soci::indicator type_ind = soci::i_ok;
+    soci::statement st = (sql.prepare << kInsertEmail, soci::use(seq, "seq"),
+                          soci::use(org, "org_id"), soci::use(value, "value_key"),
+                          soci::use(type, type_ind, "type_key"), soci::use(primary, "is_primary"));
+    for (const core::EmailRecord& e : u.emails) {
+        value = fold_case(e.value);
+        type = fold_case(e.type);
+        type_ind = e.type.empty() ? soci::i_null : soci::i_ok;
+        primary = e.primary ? 1 : 0;
+        st.execute(true);
+    }
+}
+
+}  // namespace
+
+// --- organizations -------------------------------------------------------------------------
+
+void SqlOrganizationRepository::insert(const core::Organization& org) {
+    Lease sql(db_);
+    std::string id = org.id, name = org.name, created = org.created;
+    try {
+        *sql << kInsertOrg, soci::use(id, "id"), soci::use(name, "name"),
+            soci::use(created, "created");
+    } catch (const soci::soci_error& e) {
+        if (is_unique_violation(e)) {
+            throw Error::uniqueness("an organization named \"" + org.name + "\" already exists");
+        }
+        throw;
+    }
+}
+
+std::optional<core::Organization> SqlOrganizationRepository::find(const std::string& id_or_name) {
+    Lease sql(db_);
+    std::string key = id_or_name, key2 = id_or_name, key3 = id_or_name;
+    core::Organization org;
+    *sql << kSelectOrg, soci::use(key, "key"), soci::use(key2, "key2"), soci::use(key3, "key3"),
+        soci::into(org.id), soci::into(org.name), soci::into(org.created);
+    if (!sql->got_data()) {
+        return std::nullopt;
+    }
+    return org;
+}
+
+std::vector<core::Organization> SqlOrganizationRepository::list() {
+    Lease sql(db_);
+    std::vector<core::Organization> out;
+    soci::rowset<soci::row> rows = (sql->prepare << kListOrgs);
+    for (const soci::row& r : rows) {
+        out.push_back({r.get<std::string>(0), r.get<std::string>(1), r.get<std::string>(2)});
+    }
+    return out;
+}
+
+// --- tokens --------------------------------------------------------------------------------
+
+void SqlTokenRepository::insert(const core::ScimToken& t) {
+    Lease sql(db_);
+    std::string id = t.id, org = t.org_id, name = t.name, hash = t.hash, created = t.created,
+                expires = t.expires.value_or("");
+    soci::indicator exp_ind = t.expires ? soci::i_ok : soci::i_null;
+    *sql << kInsertToken, soci::use(id, "id"), soci::use(org, "org_id"), soci::use(name, "name"),
+        soci::use(hash, "hash"), soci::use(created, "created"),
+        soci::use(expires, exp_ind, "expires");
+}
+
+namespace {
+std::vector<core::ScimToken> read_tokens(soci::session& sql, const std::string& where,
+                                         std::string key) {
+    std::vector<core::ScimToken> out;
+    soci::rowset<soci::row> rows =
+        (sql.prepare << std::string(kTokenColumns) + where, soci::use(key, "key"));
+    for (const soci::row& r : rows) {
+        core::ScimToken t;
+        t.id = r.get<std::string>(0);
+        t.org_id = r.get<std::string>(1);
+        t.name = r.get<std::string>(2);
+        t.hash = r.get<std::string>(3);
+        t.created = r.get<std::string>(4);
+        if (r.get_indicator(5) == soci::i_ok) {
+            t.expires = r.get<std::string>(5);
+        }
+        if (r.get_indicator(6) == soci::i_ok) {
+            t.revoked = r.get<std::string>(6);
+        }
+        if (r.get_indicator(7) == soci::i_ok) {
+            t.last_used = r.get<std::string>(7);
+        }
+        out.push_back(std::move(t));
+    }
+    return out;
+}
+}  // namespace
+
+std::optional<core::ScimToken> SqlTokenRepository::find_by_hash(const std::string& hash) {
+    Lease sql(db_);
+    auto tokens = read_tokens(*sql, "WHERE hash = :key", hash);
+    if (tokens.empty()) {
+        return std::nullopt;
+    }
+    return tokens.front();
+}
+
+std::vector<core::ScimToken> SqlTokenRepository::list(const std::string& org_id) {
+    Lease sql(db_);
+    return read_tokens(*sql, "WHERE org_id = :key ORDER BY created, id", org_id);
+}
+
+bool SqlTokenRepository::revoke(const std::string& org_id, const std::string& id,
+                                const std::string& at) {
+    Lease sql(db_);
+    std::string o = org_id, i = id, a = at;
+    soci::statement st = (sql->prepare << kRevokeToken, soci::use(a, "at"),
+                          soci::use(o, "org_id"), soci::use(i, "id"));
+    st.execute(true);
+    return st.get_affected_rows() > 0;
+}
+
+void SqlTokenRepository::touch(const std::string& id, const std::string& at) {
+    Lease sql(db_);
+    std::string i = id, a = at;
+    *sql << kTouchToken, soci::use(a, "at"), soci::use(i, "id");
+}
+
+// --- users ---------------------------------------------------------------------------------
+
+std::optional<core::UserRecord> SqlUserRepository::find(const std::string& org_id,
+                                                        const std::string& id) {
+    Lease sql(db_);
+    std::string org = org_id, key = id;
+    UserRow row;
+    soci::statement st(*sql);
+    st.alloc();
+    st.prepare(user_columns(db_.backend()) + "WHERE u.org_id = :org AND u.id = :id");
+    st.exchange(soci::use(org, "org"));
+    st.exchange(soci::use(key, "id"));
+    row.define(st);
+    st.define_and_bind();
+    if (!st.execute(true)) {
+        return std::nullopt;
+    }
+    return row.record();
+}
+
+void SqlUserRepository::insert(const core::UserRecord& user) {
+    Lease sql(db_);
+    UserBinds b(user);
+    long long seq = 0;
+    try {
+        WriteTx tx(*sql, db_.backend());
+        *sql << with_doc(kInsertUser, db_.backend(), ":document", "CAST(:document AS jsonb)"),
+            soci::use(b.id, "id"), soci::use(b.org_id, "org_id"), soci::use(b.user_name, "user_name"),
+            soci::use(b.user_name_key, "user_name_key"),
+            soci::use(b.external_id, b.ext_ind, "external_id"),
+            soci::use(b.display_name, b.dn_ind, "display_name"),
+            soci::use(b.display_key, b.dn_ind, "display_name_key"), soci::use(b.active, "active"),
+            soci::use(b.document, "document"), soci::use(b.version, "version"),
+            soci::use(b.created, "created"), soci::use(b.modified, "last_modified"),
+            soci::into(seq);
+        write_emails(*sql, seq, user, false);
+        tx.commit();
+    } catch (const soci::soci_error& e) {
+        if (is_unique_violation(e)) {
+            throw Error::uniqueness("userName \"" + user.user_name + "\" is already in use");
+        }
+        throw;
+    }
+}
+
+bool SqlUserRepository::update(const core::UserRecord& user, std::int64_t expected_version) {
+    Lease sql(db_);
+    UserBinds b(user);
+    long long expected = expected_version;
+    long long seq = 0;
+    try {
+        WriteTx tx(*sql, db_.backend());
+        *sql << with_doc(kUpdateUser, db_.backend(), ":document", "CAST(:document AS jsonb)"),
+            soci::use(b.user_name, "user_name"), soci::use(b.user_name_key, "user_name_key"),
+            soci::use(b.external_id, b.ext_ind, "external_id"),
+            soci::use(b.display_name, b.dn_ind, "display_name"),
+            soci::use(b.display_key, b.dn_ind, "display_name_key"), soci::use(b.active, "active"),
+            soci::use(b.document, "document"), soci::use(b.version, "version"),
+            soci::use(b.modified, "last_modified"), soci::use(b.org_id, "org_id"),
+            soci::use(b.id, "id"), soci::use(expected, "expected"), soci::into(seq);
+        if (!sql->got_data()) {
+            return false;
+        }
+        write_emails(*sql, seq, user, true);
+        tx.commit();
+    } catch (const soci::soci_error& e) {
+        if (is_unique_violation(e)) {
+            throw Error::uniqueness("userName \"" + user.user_name + "\" is already in use");
+        }
+        throw;
+    }
+    return true;
+}
+
+bool SqlUserRepository::remove(const std::string& org_id, const std::string& id) {
+    Lease sql(db_);
+    std::string org = org_id, key = id;
+    WriteTx tx(*sql, db_.backend());
+    soci::statement st =
+        (sql->prepare << kDeleteUser, soci::use(org, "org_id"), soci::use(key, "id"));
+    st.execute(true);
+    const bool removed = st.get_affected_rows() > 0;
+    tx.commit();
+    return removed;
+}
+
+core::Page<core::UserRecord> SqlUserRepository::list(const std::string& org_id,
+                                                     const core::ListQuery& query) {
+    SqlParams params;
+    std::string where = "WHERE u.org_id = :org";
+    if (query.filter != nullptr) {
+        where += " AND " + user_filter_sql(*query.filter, db_.backend(), params, org_id);
+    }
+    Lease sql(db_);
+    std::string org = org_id;
+    core::Page<core::UserRecord> page;
+    {
+        long long total = 0;
+        soci::statement st(*sql);
+        st.alloc();
+        st.prepare("SELECT COUNT(*) FROM users u " + where);
+        st.exchange(soci::use(org, "org"));
+        params.bind(st);
+        st.exchange(soci::into(total));
+        st.define_and_bind();
+        st.execute(true);
+        page.total = total;
+    }
+    const long long offset = query.start_index > 1 ? query.start_index - 1 : 0;
+    if (query.count <= 0 || offset >= page.total) {
+        return page;
+    }
+    long long limit = query.count;
+    long long off = offset;
+    const core::SortSpec* sort = query.sort ? &*query.sort : nullptr;
+    soci::statement st(*sql);
+    st.alloc();
+    st.prepare(user_columns(db_.backend()) + where + " ORDER BY " +
+               user_sort_sql(sort, db_.backend()) + " LIMIT :limit OFFSET :offset");
+    st.exchange(soci::use(org, "org"));
+    params.bind(st);
+    st.exchange(soci::use(limit, "limit"));
+    st.exchange(soci::use(off, "offset"));
+    UserRow row;
+    row.define(st);
+    st.define_and_bind();
+    st.execute(false);
+    while (st.fetch()) {
+        page.items.push_back(row.record());
+        row.ext_ind = soci::i_ok;
+        row.dn_ind = soci::i_ok;
+    }
+    return page;
+}
+
+}  // namespace scimd::store

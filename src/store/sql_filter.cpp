@@ -1,0 +1,443 @@
+#include "store/sql_filter.hpp"
+
+#include <chrono>
+#include <cstdio>
+
+#include "scimd/core/clock.hpp"
+#include "scimd/error.hpp"
+
+namespace scimd::store {
+namespace {
+
+using core::AttrRef;
+using core::AttrType;
+using core::CompareOp;
+using core::Filter;
+using core::Literal;
+
+// The kind of SQL value an operand expression yields, which decides how it is compared.
+enum class Operand {
+    kFoldedText,  // text already case-folded (key columns): compare with a folded value
+    kText,        // text compared as is (caseExact, or lower() applied by the caller)
+    kIntBool,     // 0/1 integer column
+    kNumber,      // numeric
+    kJsonBool,    // a JSON boolean as the dialect extracts it
+};
+
+struct Expr {
+    std::string sql;
+    Operand kind;
+    bool fold_value = false;  // fold the literal before binding
+};
+
+// Names come from the schemas, but they still become SQL text: refuse anything odd.
+void check_name(const std::string& name) {
+    for (char c : name) {
+        const bool ok = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
+                        c == ':' || c == '.' || c == '_' || c == '-' || c == '$';
+        if (!ok) {
+            throw Error::invalid_filter("attribute name \"" + name + "\" cannot be filtered");
+        }
+    }
+}
+
+// Path segments of an attribute in the document (URN key first for extensions).
+std::vector<std::string> doc_path(const AttrRef& a, bool with_sub) {
+    std::vector<std::string> path;
+    if (a.extension) {
+        path.push_back(a.schema);
+    }
+    path.push_back(a.name);
+    if (with_sub && !a.sub.empty()) {
+        path.push_back(a.sub);
+    }
+    for (const auto& p : path) {
+        check_name(p);
+    }
+    return path;
+}
+
+std::string sqlite_json_path(const std::vector<std::string>& path) {
+    std::string out = "$";
+    for (const auto& p : path) {
+        out += ".\"" + p + "\"";
+    }
+    return out;
+}
+
+std::string pg_json_path(const std::vector<std::string>& path) {
+    std::string out = "{";
+    for (std::size_t i = 0; i < path.size(); ++i) {
+        out += (i ? ",\"" : "\"") + path[i] + "\"";
+    }
+    return out + "}";
+}
+
+bool is_text_type(AttrType t) {
+    return t == AttrType::kString || t == AttrType::kReference || t == AttrType::kDateTime ||
+           t == AttrType::kBinary;
+}
+
+// A JSON value at `path` below `base` (a document or an array element), typed by `type`.
+Expr json_expr(const std::string& base, const std::vector<std::string>& path, AttrType type,
+               bool case_exact, Backend backend) {
+    std::string raw;
+    if (backend == Backend::kSqlite) {
+        raw = path.empty() ? base : "json_extract(" + base + ", '" + sqlite_json_path(path) + "')";
+    } else {
+        raw = base + " #>> '" + pg_json_path(path) + "'";
+    }
+    if (type == AttrType::kBoolean) {
+        if (backend == Backend::kSqlite && path.empty()) {
+            // json_each yields booleans of an array of scalars as 1/0 as well.
+            return {raw, Operand::kJsonBool};
+        }
+        return {raw, Operand::kJsonBool};
+    }
+    if (type == AttrType::kInteger || type == AttrType::kDecimal) {
+        if (backend == Backend::kPostgres) {
+            raw = "CAST(" + raw + " AS double precision)";
+        }
+        return {raw, Operand::kNumber};
+    }
+    if (is_text_type(type) && !case_exact) {
+        return {"lower(" + raw + ")", Operand::kText, true};
+    }
+    return {raw, Operand::kText};
+}
+
+class Translator {
+public:
+    Translator(Backend backend, SqlParams& params, std::string org)
+        : backend_(backend), params_(params), org_(std::move(org)) {}
+
+    std::string filter(const Filter& f) {
+        switch (f.kind) {
+            case Filter::Kind::kAnd:
+                return "(" + filter(f.children.at(0)) + " AND " + filter(f.children.at(1)) + ")";
+            case Filter::Kind::kOr:
+                return "(" + filter(f.children.at(0)) + " OR " + filter(f.children.at(1)) + ")";
+            case Filter::Kind::kNot:
+                return "(NOT " + filter(f.children.at(0)) + ")";
+            case Filter::Kind::kValuePath:
+                return value_path(f.attr, f.children.at(0));
+            case Filter::Kind::kCompare:
+                return compare_top(f);
+        }
+        return "(1=0)";
+    }
+
+private:
+    // A comparison outside brackets.
+    std::string compare_top(const Filter& f) {
+        const AttrRef& a = f.attr;
+        if (a.multi_valued) {
+            // emails.value eq "x" means: some element's value equals "x".
+            return value_path(a, f);
+        }
+        if (!a.extension) {
+            if (a.name == "id") {
+                return leaf({"u.id", Operand::kText}, f);
+            }
+            if (a.name == "externalId") {
+                return leaf({"u.external_id", Operand::kText}, f);
+            }
+            if (a.name == "userName") {
+                return leaf({"u.user_name_key", Operand::kFoldedText, true}, f);
+            }
+            if (a.name == "displayName") {
+                return leaf({"u.display_name_key", Operand::kFoldedText, true}, f);
+            }
+            if (a.name == "active") {
+                return leaf({"u.active", Operand::kIntBool}, f);
+            }
+            if (a.name == "meta") {
+                return meta(f);
+            }
+        }
+        return leaf(json_expr("u.document", doc_path(a, true), a.type, a.case_exact, backend_), f);
+    }
+
+    std::string meta(const Filter& f) {
+        const std::string& sub = f.attr.sub;
+        if (sub == "created" || sub == "lastModified") {
+            Filter copy = f;
+            // Stored times are fixed-width UTC text; bring the literal to that form so that
+            // text order is time order.
+            std::chrono::system_clock::time_point t;
+            if (copy.value.kind == Literal::Kind::kString &&
+                core::parse_time(copy.value.string, t)) {
+                copy.value.string = core::format_time(t);
+            }
+            return leaf({sub == "created" ? "u.created" : "u.last_modified", Operand::kText}, copy);
+        }
+        if (sub == "resourceType") {
+            return leaf({"'user'", Operand::kFoldedText, true}, f);
+        }
+        throw Error::invalid_filter("filtering on meta." + sub + " is not supported");
+    }
+
+    // Some element of a multi-valued attribute satisfies `inner`.
+    std::string value_path(const AttrRef& a, const Filter& inner) {
+        if (!a.extension && a.name == "emails" && email_columns_only(inner)) {
+            // A placeholder of its own: SOCI's PostgreSQL backend numbers each occurrence.
+            const std::string org = params_.add(org_);
+            return "(u.seq IN (SELECT e.user_seq FROM user_emails e WHERE e.org_id = " + org +
+                   " AND " + element(inner, Element::kEmailRow) + "))";
+        }
+        const std::string arr = backend_ == Backend::kSqlite
+                                    ? "json_each(u.document, '" +
+                                          sqlite_json_path(doc_path(a, false)) + "')"
+                                    : "jsonb_array_elements(u.document #> '" +
+                                          pg_json_path(doc_path(a, false)) + "')";
+        return "(EXISTS (SELECT 1 FROM " + arr + " je WHERE " + element(inner, Element::kJson) +
+               "))";
+    }
+
+    enum class Element { kEmailRow, kJson };
+
+    static bool email_columns_only(const Filter& f) {
+        if (f.kind == Filter::Kind::kCompare) {
+            return f.attr.sub == "value" || f.attr.sub == "type" || f.attr.sub == "primary";
+        }
+        if (f.kind == Filter::Kind::kValuePath) {
+            return false;
+        }
+        for (const Filter& c : f.children) {
+            if (!email_columns_only(c)) {
+                return false;
+            }
+        }
+        return true;
+    }
+
+    // A filter over the sub-attributes of one element.
+    std::string element(const Filter& f, Element where) {
+        switch (f.kind) {
+            case Filter::Kind::kAnd:
+                return "(" + element(f.children.at(0), where) + " AND " +
+                       element(f.children.at(1), where) + ")";
+            case Filter::Kind::kOr:
+                return "(" + element(f.children.at(0), where) + " OR " +
+                       element(f.children.at(1), where) + ")";
+            case Filter::Kind::kNot:
+                return "(NOT " + element(f.children.at(0), where) + ")";
+            case Filter::Kind::kValuePath:
+                throw Error::invalid_filter("a value path cannot be nested in another");
+            case Filter::Kind::kCompare:
+                break;
+        }
+        const AttrRef& a = f.attr;
+        if (where == Element::kEmailRow) {
+            if (a.sub == "value") {
+                return leaf({"e.value_key", Operand::kFoldedText, true}, f);
+            }
+            if (a.sub == "type") {
+                return leaf({"e.type_key", Operand::kFoldedText, true}, f);
+            }
+            return leaf({"e.is_primary", Operand::kIntBool}, f);
+        }
+        std::vector<std::string> path;
+        if (!a.sub.empty()) {
+            check_name(a.sub);
+            path.push_back(a.sub);
+        }
+        if (backend_ == Backend::kSqlite) {
+            return leaf(json_expr("je.value", path, a.type, a.case_exact, backend_), f);
+        }
+        return leaf(json_expr("je.value", path, a.type, a.case_exact, backend_), f);
+    }
+
+    std::string bind_text(const Expr& e, const Literal& v) {
+        std::string text = v.kind == Literal::Kind::kBoolean ? (v.boolean ? "true" : "false")
+                                                             : v.string;
+        return params_.add(e.fold_value ? fold_case(text) : text);
+    }
+
+    // One comparison of an operand with the filter's literal, never NULL (so NOT works).
+    std::string leaf(const Expr& e, const Filter& f) {
+        const std::string& x = e.sql;
+        const Literal& v = f.value;
+        if (f.op == CompareOp::kPr) {
+            if (e.kind == Operand::kText || e.kind == Operand::kFoldedText) {
+                return "((" + x + " IS NOT NULL AND " + x + " <> '') IS TRUE)";
+            }
+            return "(" + x + " IS NOT NULL)";
+        }
+        if (v.kind == Literal::Kind::kNull) {
+            if (f.op == CompareOp::kEq) {
+                return "(" + x + " IS NULL)";
+            }
+            if (f.op == CompareOp::kNe) {
+                return "(" + x + " IS NOT NULL)";
+            }
+            throw Error::invalid_filter("null can only be compared with eq or ne");
+        }
+        if (e.kind == Operand::kIntBool || e.kind == Operand::kJsonBool) {
+            bool b = v.boolean;
+            if (v.kind == Literal::Kind::kString) {
+                b = fold_case(v.string) == "true";
+            }
+            std::string rhs;
+            if (e.kind == Operand::kIntBool || backend_ == Backend::kSqlite) {
+                rhs = b ? "1" : "0";
+            } else {
+                rhs = b ? "'true'" : "'false'";
+            }
+            if (f.op == CompareOp::kEq) {
+                return "((" + x + " = " + rhs + ") IS TRUE)";
+            }
+            if (f.op == CompareOp::kNe) {
+                return "((" + x + " = " + rhs + ") IS NOT TRUE)";
+            }
+            throw Error::invalid_filter("a boolean can only be compared with eq or ne");
+        }
+        if (e.kind == Operand::kNumber) {
+            double n = v.number;
+            if (v.kind != Literal::Kind::kNumber) {
+                throw Error::invalid_filter("a number attribute must be compared with a number");
+            }
+            const std::string p = params_.add(n);
+            switch (f.op) {
+                case CompareOp::kEq: return "((" + x + " = " + p + ") IS TRUE)";
+                case CompareOp::kNe: return "((" + x + " = " + p + ") IS NOT TRUE)";
+                case CompareOp::kGt: return "((" + x + " > " + p + ") IS TRUE)";
+                case CompareOp::kGe: return "((" + x + " >= " + p + ") IS TRUE)";
+                case CompareOp::kLt: return "((" + x + " < " + p + ") IS TRUE)";
+                case CompareOp::kLe: return "((" + x + " <= " + p + ") IS TRUE)";
+                default: throw Error::invalid_filter("co, sw and ew apply to strings only");
+            }
+        }
+        std::string value = v.kind == Literal::Kind::kBoolean ? (v.boolean ? "true" : "false")
+                                                              : v.string;
+        if (e.fold_value) {
+            value = fold_case(value);
+        }
+        if ((f.op == CompareOp::kCo || f.op == CompareOp::kSw || f.op == CompareOp::kEw) &&
+            value.empty()) {
+            return "(" + x + " IS NOT NULL)";
+        }
+        switch (f.op) {
+            case CompareOp::kEq: return "((" + x + " = " + params_.add(value) + ") IS TRUE)";
+            case CompareOp::kNe: return "((" + x + " = " + params_.add(value) + ") IS NOT TRUE)";
+            case CompareOp::kGt: return "((" + x + " > " + params_.add(value) + ") IS TRUE)";
+            case CompareOp::kGe: return "((" + x + " >= " + params_.add(value) + ") IS TRUE)";
+            case CompareOp::kLt: return "((" + x + " < " + params_.add(value) + ") IS TRUE)";
+            case CompareOp::kLe: return "((" + x + " <= " + params_.add(value) + ") IS TRUE)";
+            case CompareOp::kCo: {
+                const std::string p = params_.add(value);
+                return backend_ == Backend::kSqlite ? "((instr(" + x + ", " + p + ") > 0) IS TRUE)"
+                                                    : "((strpos(" + x + ", " + p + ") > 0) IS TRUE)";
+            }
+            case CompareOp::kSw: {
+                const std::string p1 = params_.add(value);
+                const std::string p2 = params_.add(value);
+                return "((substr(" + x + ", 1, length(" + p1 + ")) = " + p2 + ") IS TRUE)";
+            }
+            case CompareOp::kEw: {
+                const std::string p1 = params_.add(value);
+                const std::string p2 = params_.add(value);
+                return backend_ == Backend::kSqlite
+                           ? "((substr(" + x + ", -length(" + p1 + ")) = " + p2 + ") IS TRUE)"
+                           : "((right(" + x + ", length(" + p1 + ")) = " + p2 + ") IS TRUE)";
+            }
+            case CompareOp::kPr: break;
+        }
+        return "(1=0)";
+    }
+
+    Backend backend_;
+    SqlParams& params_;
+    std::string org_;
+};
+
+}  // namespace
+
+std::string SqlParams::add(std::string value) {
+    strings_.push_back(std::move(value));
+    std::string name = "p" + std::to_string(slots_.size());
+    slots_.push_back({false, strings_.size() - 1, name});
+    return ":" + name;
+}
+
+std::string SqlParams::add(double value) {
+    numbers_.push_back(value);
+    std::string name = "p" + std::to_string(slots_.size());
+    slots_.push_back({true, numbers_.size() - 1, name});
+    return ":" + name;
+}
+
+void SqlParams::bind(soci::statement& st) {
+    for (const Slot& s : slots_) {
+        if (s.is_number) {
+            st.exchange(soci::use(numbers_[s.index], s.name));
+        } else {
+            st.exchange(soci::use(strings_[s.index], s.name));
+        }
+    }
+}
+
+std::string user_filter_sql(const core::Filter& filter, Backend backend, SqlParams& params,
+                            const std::string& org_id) {
+    Translator t(backend, params, org_id);
+    return t.filter(filter);
+}
+
+std::string user_sort_sql(const core::SortSpec* sort, Backend backend) {
+    if (sort == nullptr) {
+        return "u.seq";
+    }
+    const AttrRef& a = sort->attr;
+    std::string x;
+    if (!a.extension && a.name == "userName") {
+        x = "u.user_name_key";
+    } else if (!a.extension && a.name == "displayName") {
+        x = "u.display_name_key";
+    } else if (!a.extension && a.name == "externalId") {
+        x = "u.external_id";
+    } else if (!a.extension && a.name == "id") {
+        x = "u.id";
+    } else if (!a.extension && a.name == "active") {
+        x = "u.active";
+    } else if (!a.extension && a.name == "meta") {
+        x = a.sub == "lastModified" ? "u.last_modified" : "u.created";
+    } else {
+        std::vector<std::string> path = doc_path(a, false);
+        if (a.multi_valued) {
+            path.push_back("0");  // the first value stands for the attribute
+        }
+        if (!a.sub.empty()) {
+            check_name(a.sub);
+            path.push_back(a.sub);
+        }
+        std::string raw;
+        if (backend == Backend::kSqlite) {
+            std::string p = "$";
+            for (const auto& seg : path) {
+                p += seg == "0" ? "[0]" : ".\"" + seg + "\"";
+            }
+            raw = "json_extract(u.document, '" + p + "')";
+        } else {
+            std::string p = "{";
+            for (std::size_t i = 0; i < path.size(); ++i) {
+                p += (i ? ",\"" : "\"") + path[i] + "\"";
+            }
+            raw = "u.document #>> '" + p + "}'";
+        }
+        x = (is_text_type(a.type) && !a.case_exact) ? "lower(" + raw + ")" : raw;
+    }
+    const char* dir = sort->descending ? " DESC" : " ASC";
+    return "(" + x + " IS NULL), " + x + dir + ", u.seq" + dir;
+}
+
+std::string fold_case(const std::string& s) {
+    std::string out = s;
+    for (char& c : out) {
+        if (c >= 'A' && c <= 'Z') {
+            c = static_cast<char>(c - 'A' + 'a');
+        }
+    }
+    return out;
+}
+
+}  // namespace scimd::store
