@@ -2,6 +2,7 @@
 set(body "#include <string_view>\n#include <vector>\n\nnamespace scimd::protocol {\n\n")
 string(APPEND body "const std::vector<std::string_view>& embedded_schema_documents() {\n")
 string(APPEND body "    static const std::vector<std::string_view> docs = {\n")
+string(REPLACE "|" ";" FILES "${FILES}")
 foreach(f IN LISTS FILES)
   file(READ ${f} text)
   string(APPEND body "        R\"scimd_json(${text})scimd_json\",\n")

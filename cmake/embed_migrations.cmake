@@ -2,6 +2,7 @@
 set(body "#include \"store/migrations.hpp\"\n\nnamespace scimd::store {\n\n")
 string(APPEND body "const std::vector<Migration>& embedded_migrations() {\n")
 string(APPEND body "    static const std::vector<Migration> all = {\n")
+string(REPLACE "|" ";" FILES "${FILES}")
 foreach(f IN LISTS FILES)
   file(READ ${f} text)
   get_filename_component(name ${f} NAME_WE)

@@ -1,1 +1,255 @@
 #include "support/support.hpp"
+
+#include <boost/asio/connect.hpp>
+#include <boost/asio/ip/tcp.hpp>
+#include <boost/asio/ssl.hpp>
+#include <boost/beast/core.hpp>
+#include <boost/beast/http.hpp>
+#include <boost/beast/ssl.hpp>
+#include <boost/json/parse.hpp>
+#include <cstdlib>
+#include <filesystem>
+#include <mutex>
+#include <random>
+#include <soci/postgresql/soci-postgresql.h>
+#include <soci/soci.h>
+#include <stdexcept>
+
+#ifndef SCIMD_SOURCE_DIR
+#error "SCIMD_SOURCE_DIR must be defined by the build"
+#endif
+
+namespace scimd::test {
+namespace beast = boost::beast;
+namespace bhttp = boost::beast::http;
+namespace net = boost::asio;
+namespace ssl = boost::asio::ssl;
+namespace fs = std::filesystem;
+using tcp = boost::asio::ip::tcp;
+
+namespace {
+
+std::string random_suffix() {
+    static std::mutex m;
+    static std::mt19937_64 rng{std::random_device{}()};
+    std::lock_guard lock(m);
+    static constexpr char kChars[] = "abcdefghijklmnopqrstuvwxyz0123456789";
+    std::string s;
+    for (int i = 0; i < 12; ++i) {
+        s.push_back(kChars[rng() % 36]);
+    }
+    return s;
+}
+
+fs::path temp_root() {
+    static const fs::path root = [] {
+        fs::path p = fs::temp_directory_path() / ("scimd-test-" + random_suffix());
+        fs::create_directories(p);
+        return p;
+    }();
+    return root;
+}
+
+// Databases made for this process, dropped when it exits.
+struct PgCleanup {
+    std::string admin;
+    std::vector<std::string> names;
+    std::mutex m;
+    ~PgCleanup() {
+        if (names.empty()) {
+            return;
+        }
+        try {
+            soci::session s(*soci::factory_postgresql(), admin);
+            for (const auto& n : names) {
+                s << "DROP DATABASE IF EXISTS " + n + " WITH (FORCE)";
+            }
+        } catch (const std::exception&) {
+            // The server is stopped by scripts/test anyway.
+        }
+    }
+};
+PgCleanup& pg_cleanup() {
+    static PgCleanup c;
+    return c;
+}
+
+struct TempCleanup {
+    ~TempCleanup() {
+        std::error_code ec;
+        fs::remove_all(temp_root(), ec);
+    }
+};
+
+}  // namespace
+
+std::string sqlite_url() {
+    static TempCleanup cleanup;
+    return "sqlite:" + (temp_root() / ("db-" + random_suffix() + ".sqlite")).string();
+}
+
+bool postgres_required() {
+    const char* v = std::getenv("SCIMD_REQUIRE_PG");
+    return v != nullptr && std::string(v) == "1";
+}
+
+std::optional<std::string> postgres_url() {
+    const char* dsn = std::getenv("SCIMD_TEST_PG_DSN");
+    if (dsn == nullptr || *dsn == '\0') {
+        return std::nullopt;
+    }
+    const std::string admin = dsn;
+    const std::string name = "scimd_t_" + random_suffix();
+    {
+        soci::session s(*soci::factory_postgresql(), admin);
+        s << "CREATE DATABASE " + name;
+    }
+    auto& c = pg_cleanup();
+    {
+        std::lock_guard lock(c.m);
+        c.admin = admin;
+        c.names.push_back(name);
+    }
+    // Replace the database path of the URI: postgresql://user@host/DB?params
+    const auto scheme = admin.find("://");
+    const auto slash = admin.find('/', scheme + 3);
+    const auto query = admin.find('?', scheme + 3);
+    std::string out;
+    if (slash == std::string::npos || (query != std::string::npos && slash > query)) {
+        const std::size_t at = query == std::string::npos ? admin.size() : query;
+        out = admin.substr(0, at) + "/" + name + admin.substr(at);
+    } else {
+        const std::size_t end = query == std::string::npos ? admin.size() : query;
+        out = admin.substr(0, slash + 1) + name + admin.substr(end);
+    }
+    return out;
+}
+
+const Certs& certs() {
+    static const Certs c = [] {
+        const fs::path dir = temp_root() / "certs";
+        const std::string cmd = std::string(SCIMD_SOURCE_DIR) + "/certs/make-dev-certs " +
+                                dir.string() + " 2>/dev/null";
+        if (std::system(cmd.c_str()) != 0) {
+            throw std::runtime_error("certs/make-dev-certs failed");
+        }
+        return Certs{dir.string(), (dir / "ca.pem").string(), (dir / "localhost.pem").string(),
+                     (dir / "localhost-key.pem").string()};
+    }();
+    return c;
+}
+
+std::string HttpResponse::header(const std::string& name) const {
+    auto it = headers.find(name);
+    return it == headers.end() ? std::string() : it->second;
+}
+
+boost::json::value HttpResponse::json() const { return boost::json::parse(body); }
+
+struct HttpClient::Impl {
+    net::io_context ioc;
+    ssl::context tls{ssl::context::tls_client};
+    std::unique_ptr<beast::ssl_stream<beast::tcp_stream>> stream;
+    beast::flat_buffer buffer;
+    std::uint16_t port;
+
+    explicit Impl(std::uint16_t p) : port(p) {
+        tls.load_verify_file(certs().ca);
+        tls.set_verify_mode(ssl::verify_peer);
+    }
+
+    void connect() {
+        stream = std::make_unique<beast::ssl_stream<beast::tcp_stream>>(ioc, tls);
+        SSL_set_tlsext_host_name(stream->native_handle(), "localhost");
+        stream->set_verify_callback(ssl::host_name_verification("localhost"));
+        beast::get_lowest_layer(*stream).connect(
+            tcp::endpoint(net::ip::make_address("127.0.0.1"), port));
+        stream->handshake(ssl::stream_base::client);
+        buffer.clear();
+    }
+};
+
+HttpClient::HttpClient(std::uint16_t port, std::string token)
+    : impl_(std::make_unique<Impl>(port)), token_(std::move(token)) {}
+
+HttpClient::~HttpClient() = default;
+
+HttpResponse HttpClient::request(const std::string& method, const std::string& target,
+                                 const std::string& body,
+                                 const std::vector<std::pair<std::string, std::string>>& headers) {
+    bhttp::request<bhttp::string_body> req;
+    req.method_string(method);
+    req.target(target);
+    req.version(11);
+    req.set(bhttp::field::host, "localhost");
+    bool has_auth = false, has_ct = false;
+    for (const auto& [k, v] : headers) {
+        req.set(k, v);
+        has_auth = has_auth || beast::iequals(k, "authorization");
+        has_ct = has_ct || beast::iequals(k, "content-type");
+    }
+    if (!has_auth && !token_.empty()) {
+        req.set(bhttp::field::authorization, "Bearer " + token_);
+    }
+    if (!body.empty()) {
+        if (!has_ct) {
+            req.set(bhttp::field::content_type, "application/scim+json; charset=utf-8");
+        }
+        req.body() = body;
+    }
+    req.prepare_payload();
+    // One retry on a fresh connection when a kept-alive one was closed by the server.
+    for (int attempt = 0; attempt < 2; ++attempt) {
+        try {
+            if (!impl_->stream) {
+                impl_->connect();
+            }
+            bhttp::write(*impl_->stream, req);
+            bhttp::response_parser<bhttp::string_body> parser;
+            parser.body_limit(64 * 1024 * 1024);
+            if (method == "HEAD") {
+                parser.skip(true);
+            }
+            bhttp::read(*impl_->stream, impl_->buffer, parser);
+            auto res = parser.release();
+            HttpResponse out;
+            out.status = static_cast<int>(res.result_int());
+            for (const auto& f : res) {
+                std::string n(f.name_string());
+                for (char& ch : n) {
+                    ch = static_cast<char>(std::tolower(static_cast<unsigned char>(ch)));
+                }
+                out.headers[n] = std::string(f.value());
+            }
+            out.body = std::move(res.body());
+            if (!res.keep_alive()) {
+                impl_->stream.reset();
+            }
+            return out;
+        } catch (const boost::system::system_error&) {
+            impl_->stream.reset();
+            if (attempt == 1) {
+                throw;
+            }
+        }
+    }
+    throw std::logic_error("unreachable");
+}
+
+std::string url_encode(const std::string& s) {
+    static constexpr char kHex[] = "0123456789ABCDEF";
+    std::string out;
+    for (unsigned char c : s) {
+        if ((c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') ||
+            c == '-' || c == '_' || c == '.' || c == '~') {
+            out.push_back(static_cast<char>(c));
+        } else {
+            out.push_back('%');
+            out.push_back(kHex[c >> 4]);
+            out.push_back(kHex[c & 15]);
+        }
+    }
+    return out;
+}
+
+}  // namespace scimd::test

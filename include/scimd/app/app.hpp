@@ -1,0 +1,38 @@
+#pragma once
+
+#include <memory>
+#include <string>
+
+#include "scimd/core/clock.hpp"
+#include "scimd/http/server.hpp"
+#include "scimd/protocol/scim_service.hpp"
+#include "scimd/store/database.hpp"
+#include "scimd/store/repositories.hpp"
+
+namespace scimd::app {
+
+/// The wired server: database, repositories, SCIM service and the top-level routes
+/// (/healthz, /readyz, /scim/v2/…). Used by `scimd serve` and by the end-to-end tests.
+class App {
+public:
+    /// Opens (and migrates) the database with one connection per worker.
+    App(const std::string& db_url, http::ServerConfig config, const std::string& public_url);
+
+    http::Server& server() { return *server_; }
+    store::Database& database() { return *db_; }
+
+private:
+    protocol::Response route(const protocol::Request& req);
+
+    core::SystemClock clock_;
+    std::unique_ptr<store::Database> db_;
+    std::unique_ptr<store::SqlUserRepository> users_;
+    std::unique_ptr<store::SqlTokenRepository> tokens_;
+    std::unique_ptr<protocol::ScimService> scim_;
+    std::unique_ptr<http::Server> server_;
+};
+
+/// Runs the `scimd` command line; returns the process exit status.
+int main(int argc, char** argv);
+
+}  // namespace scimd::app

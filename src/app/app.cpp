@@ -1,0 +1,48 @@
+#include "scimd/app/app.hpp"
+
+#include <boost/json.hpp>
+
+namespace scimd::app {
+namespace json = boost::json;
+
+App::App(const std::string& db_url, http::ServerConfig config, const std::string& public_url) {
+    db_ = std::make_unique<store::Database>(store::DatabaseUrl::parse(db_url),
+                                            config.workers ? config.workers : 1);
+    db_->migrate();
+    users_ = std::make_unique<store::SqlUserRepository>(*db_);
+    tokens_ = std::make_unique<store::SqlTokenRepository>(*db_);
+    std::string base = public_url;
+    while (!base.empty() && base.back() == '/') {
+        base.pop_back();
+    }
+    scim_ = std::make_unique<protocol::ScimService>(protocol::ScimContext{
+        *users_, *tokens_, clock_, protocol::SchemaRegistry::builtin(),
+        base + std::string(protocol::kScimPrefix)});
+    server_ = std::make_unique<http::Server>(std::move(config),
+                                             [this](const protocol::Request& r) { return route(r); });
+}
+
+protocol::Response App::route(const protocol::Request& req) {
+    const std::string path = req.target.substr(0, req.target.find('?'));
+    const auto plain = [](int status, std::string body) {
+        protocol::Response res;
+        res.status = status;
+        res.headers.emplace_back("Content-Type", "application/json");
+        res.body = std::move(body);
+        return res;
+    };
+    if (path == "/healthz") {
+        return plain(200, R"({"status":"ok"})");
+    }
+    if (path == "/readyz") {
+        return db_->ping() ? plain(200, R"({"status":"ready"})")
+                           : plain(503, R"({"status":"database unreachable"})");
+    }
+    if (path == protocol::kScimPrefix || path.rfind(std::string(protocol::kScimPrefix) + "/", 0) == 0) {
+        return scim_->handle(req);
+    }
+    throw Error::not_found("no endpoint " + path + "; SCIM is served under " +
+                           std::string(protocol::kScimPrefix));
+}
+
+}  // namespace scimd::app

@@ -1,0 +1,721 @@
+#include "scimd/protocol/scim_service.hpp"
+
+#include <boost/json.hpp>
+#include <boost/url/parse.hpp>
+#include <boost/url/url_view.hpp>
+#include <charconv>
+#include <optional>
+
+#include "scimd/protocol/filter.hpp"
+#include "scimd/protocol/patch.hpp"
+#include "scimd/protocol/resource.hpp"
+#include "scimd/util/crypto.hpp"
+
+namespace scimd::protocol {
+namespace json = boost::json;
+namespace urls = boost::urls;
+
+namespace {
+
+// A write that lost an optimistic-concurrency race is re-applied on fresh data this many
+// times before the client is told to retry.
+constexpr int kWriteAttempts = 5;
+// last_used_at of a token is written at most this often, so reads stay reads.
+constexpr auto kTouchInterval = std::chrono::seconds(60);
+
+struct Query {
+    std::vector<std::pair<std::string, std::string>> params;
+
+    const std::string* get(std::string_view name) const {
+        for (const auto& [k, v] : params) {
+            if (iequals(k, name)) {
+                return &v;
+            }
+        }
+        return nullptr;
+    }
+};
+
+struct Target {
+    std::vector<std::string> segments;  // after /scim/v2
+    Query query;
+};
+
+Target parse_target(const std::string& target) {
+    auto parsed = urls::parse_origin_form(target);
+    if (!parsed) {
+        throw Error::bad_request("the request target is not a valid URL path");
+    }
+    Target t;
+    const urls::url_view& u = *parsed;
+    for (auto seg : u.segments()) {
+        t.segments.push_back(seg);
+    }
+    // Drop the /scim/v2 prefix and any empty segment from a trailing slash.
+    if (t.segments.size() >= 2) {
+        t.segments.erase(t.segments.begin(), t.segments.begin() + 2);
+    }
+    while (!t.segments.empty() && t.segments.back().empty()) {
+        t.segments.pop_back();
+    }
+    // R-06: unknown and empty parameters are tolerated (Entra's ?aadOptscim062020, a
+    // trailing "&" from OneLogin).
+    for (auto p : u.params()) {
+        if (p.key.empty()) {
+            continue;
+        }
+        t.query.params.emplace_back(p.key, p.has_value ? std::string(p.value) : std::string());
+    }
+    return t;
+}
+
+std::string etag_of(std::int64_t version) { return "W/\"" + std::to_string(version) + "\""; }
+
+// If-Match / If-None-Match lists: "*" or comma-separated (weak or strong) tags.
+bool etag_matches(const std::string& header, const std::string& etag) {
+    const std::string strong = etag.substr(2);  // without W/
+    std::size_t pos = 0;
+    while (pos <= header.size()) {
+        std::size_t end = header.find(',', pos);
+        if (end == std::string::npos) {
+            end = header.size();
+        }
+        std::string item = header.substr(pos, end - pos);
+        const auto b = item.find_first_not_of(" \t");
+        const auto e = item.find_last_not_of(" \t");
+        item = b == std::string::npos ? "" : item.substr(b, e - b + 1);
+        if (item == "*" || item == etag || item == strong) {
+            return true;
+        }
+        pos = end + 1;
+    }
+    return false;
+}
+
+json::value parse_body(const Request& req) {
+    if (const std::string* ct = req.header("content-type")) {
+        std::string media = to_lower(ct->substr(0, ct->find(';')));
+        while (!media.empty() && media.back() == ' ') {
+            media.pop_back();
+        }
+        const bool json_type = media.empty() || media == "application/json" ||
+                               media == "application/scim+json" || media == "text/plain" ||
+                               (media.size() > 5 && media.ends_with("+json"));
+        if (!json_type) {
+            throw Error(415, ScimType::kNone,
+                        "Content-Type \"" + *ct +
+                            "\" is not supported; send application/scim+json or application/json");
+        }
+    }
+    if (req.body.empty()) {
+        throw Error::invalid_syntax("the request body is empty; a JSON object is required");
+    }
+    boost::system::error_code ec;
+    json::parse_options opts;
+    opts.max_depth = 64;
+    json::value v = json::parse(req.body, ec, {}, opts);
+    if (ec) {
+        throw Error::invalid_syntax("the request body is not valid JSON: " + ec.message());
+    }
+    if (!v.is_object()) {
+        throw Error::invalid_syntax("the request body must be a JSON object");
+    }
+    return v;
+}
+
+std::int64_t parse_int_param(const std::string& text, const char* name) {
+    std::int64_t v = 0;
+    const char* first = text.data();
+    const char* last = text.data() + text.size();
+    auto [ptr, ec] = std::from_chars(first, last, v);
+    if (ec != std::errc() || ptr != last) {
+        throw Error::invalid_value(std::string(name) + " must be an integer, got \"" + text + "\"");
+    }
+    return v;
+}
+
+Response json_response(const Request& req, int status, const json::value& body) {
+    Response res;
+    res.status = status;
+    res.headers.emplace_back("Content-Type", response_media_type(req));
+    res.body = json::serialize(body);
+    return res;
+}
+
+const json::value* find_key(const json::object& o, std::string_view key) {
+    for (const auto& kv : o) {
+        if (iequals(kv.key(), key)) {
+            return &kv.value();
+        }
+    }
+    return nullptr;
+}
+
+// The indexed columns of an account, taken from its canonical document.
+void extract_columns(const json::object& doc, core::UserRecord& rec) {
+    rec.user_name.clear();
+    rec.external_id.reset();
+    rec.display_name.reset();
+    rec.emails.clear();
+    if (const auto* v = doc.if_contains("userName"); v && v->is_string()) {
+        rec.user_name = v->get_string();
+    }
+    if (const auto* v = doc.if_contains("externalId"); v && v->is_string()) {
+        rec.external_id = std::string(v->get_string());
+    }
+    if (const auto* v = doc.if_contains("displayName"); v && v->is_string()) {
+        rec.display_name = std::string(v->get_string());
+    }
+    if (const auto* v = doc.if_contains("active"); v && v->is_bool()) {
+        rec.active = v->get_bool();
+    }
+    if (const auto* v = doc.if_contains("emails"); v && v->is_array()) {
+        for (const auto& e : v->get_array()) {
+            if (!e.is_object()) {
+                continue;
+            }
+            core::EmailRecord er;
+            if (const auto* x = e.get_object().if_contains("value"); x && x->is_string()) {
+                er.value = x->get_string();
+            }
+            if (const auto* x = e.get_object().if_contains("type"); x && x->is_string()) {
+                er.type = x->get_string();
+            }
+            if (const auto* x = e.get_object().if_contains("primary"); x && x->is_bool()) {
+                er.primary = x->get_bool();
+            }
+            if (!er.value.empty()) {
+                rec.emails.push_back(std::move(er));
+            }
+        }
+    }
+}
+
+}  // namespace
+
+std::string response_media_type(const Request& req) {
+    if (const std::string* accept = req.header("accept")) {
+        const std::string a = to_lower(*accept);
+        if (a.find("application/json") != std::string::npos &&
+            a.find("application/scim+json") == std::string::npos) {
+            return "application/json; charset=utf-8";
+        }
+    }
+    return "application/scim+json; charset=utf-8";
+}
+
+Response error_response(const Request& req, const Error& e) {
+    json::object o;
+    o["schemas"] = json::array{json::string(kErrorSchema)};
+    o["status"] = std::to_string(e.status());  // a string, RFC 7644 §3.12
+    if (e.scim_type() != ScimType::kNone) {
+        o["scimType"] = std::string(to_string(e.scim_type()));
+    }
+    o["detail"] = e.detail();
+    Response res = json_response(req, e.status(), o);
+    if (e.status() == 401) {
+        res.headers.emplace_back("WWW-Authenticate", "Bearer realm=\"scimd\"");
+    }
+    if (e.status() == 503) {
+        res.headers.emplace_back("Retry-After", "1");
+    }
+    return res;
+}
+
+namespace {
+
+class Handler {
+public:
+    Handler(const ScimContext& ctx, const Request& req) : ctx_(ctx), req_(req) {}
+
+    Response run() {
+        org_ = authenticate();
+        Target t = parse_target(req_.target);
+        query_ = std::move(t.query);
+        const auto& s = t.segments;
+        if (s.empty()) {
+            throw Error::not_found("no resource at " + std::string(kScimPrefix) +
+                                   "; see /ServiceProviderConfig, /ResourceTypes, /Schemas, /Users");
+        }
+        const std::string& root = s[0];
+        Response res;
+        if (iequals(root, "Users")) {
+            res = users(s);
+        } else if (iequals(root, "ServiceProviderConfig") && s.size() == 1) {
+            allow("GET");
+            res = service_provider_config();
+        } else if (iequals(root, "ResourceTypes") && s.size() <= 2) {
+            allow("GET");
+            res = resource_types(s);
+        } else if (iequals(root, "Schemas") && s.size() <= 2) {
+            allow("GET");
+            res = schemas(s);
+        } else {
+            throw Error::not_found("no endpoint " + std::string(kScimPrefix) + "/" + root);
+        }
+        res.org_id = org_;
+        return res;
+    }
+
+private:
+    // --- authentication -------------------------------------------------------------------
+    std::string authenticate() {
+        const std::string* auth = req_.header("authorization");
+        if (auth == nullptr) {
+            throw Error::unauthorized("authentication required: send Authorization: Bearer <token>");
+        }
+        const auto space = auth->find(' ');
+        if (space == std::string::npos || !iequals(auth->substr(0, space), "bearer")) {
+            throw Error::unauthorized("the Authorization header must use the Bearer scheme");
+        }
+        std::string secret = auth->substr(space + 1);
+        while (!secret.empty() && secret.front() == ' ') {
+            secret.erase(secret.begin());
+        }
+        while (!secret.empty() && (secret.back() == ' ' || secret.back() == '\t')) {
+            secret.pop_back();
+        }
+        const std::string hash = util::sha256_hex(secret);
+        auto token = ctx_.tokens.find_by_hash(hash);
+        // The lookup is by hash; the comparison below is constant-time all the same.
+        if (!token || !util::constant_time_equals(token->hash, hash)) {
+            throw Error::unauthorized("the bearer token is not valid");
+        }
+        const auto now = ctx_.clock.now();
+        if (token->revoked) {
+            throw Error::unauthorized("the bearer token has been revoked");
+        }
+        std::chrono::system_clock::time_point t;
+        if (token->expires && core::parse_time(*token->expires, t) && t <= now) {
+            throw Error::unauthorized("the bearer token has expired");
+        }
+        if (!token->last_used || !core::parse_time(*token->last_used, t) ||
+            now - t > kTouchInterval) {
+            ctx_.tokens.touch(token->id, core::format_time(now));
+        }
+        return token->org_id;
+    }
+
+    void allow(const char* methods) {
+        std::string m = req_.method;
+        const std::string list = methods;
+        std::size_t pos = 0;
+        while (pos <= list.size()) {
+            std::size_t end = list.find(", ", pos);
+            if (end == std::string::npos) {
+                end = list.size();
+            }
+            if (list.substr(pos, end - pos) == m || (m == "HEAD" && list.substr(pos, end - pos) == "GET")) {
+                return;
+            }
+            pos = end + 2;
+        }
+        allow_ = list;
+        throw Error(405, ScimType::kNone, "method " + m + " is not allowed here; allowed: " + list);
+    }
+
+    // --- discovery ------------------------------------------------------------------------
+    std::string base() const { return ctx_.base_url; }
+
+    json::object with_location(json::object o) const {
+        if (auto* meta = o.if_contains("meta"); meta && meta->is_object()) {
+            auto& m = meta->get_object();
+            if (auto* loc = m.if_contains("location"); loc && loc->is_string()) {
+                *loc = base() + std::string(loc->get_string());
+            }
+        }
+        return o;
+    }
+
+    Response service_provider_config() {
+        json::object spc = ctx_.registry.service_provider_config();
+        spc["meta"] = json::object{{"resourceType", "ServiceProviderConfig"},
+                                   {"location", base() + "/ServiceProviderConfig"}};
+        return json_response(req_, 200, spc);
+    }
+
+    Response list_of(json::array items) {
+        json::object o;
+        o["schemas"] = json::array{json::string(kListResponseSchema)};
+        o["totalResults"] = items.size();
+        o["startIndex"] = 1;
+        o["itemsPerPage"] = items.size();
+        o["Resources"] = std::move(items);
+        return json_response(req_, 200, o);
+    }
+
+    Response resource_types(const std::vector<std::string>& s) {
+        if (s.size() == 2) {
+            const ResourceTypeDef* rt = ctx_.registry.resource_type(s[1]);
+            if (rt == nullptr) {
+                throw Error::not_found("no resource type \"" + s[1] + "\"");
+            }
+            return json_response(req_, 200, with_location(rt->json));
+        }
+        json::array items;
+        for (const auto& rt : ctx_.registry.resource_types()) {
+            items.push_back(with_location(rt.json));
+        }
+        return list_of(std::move(items));
+    }
+
+    Response schemas(const std::vector<std::string>& s) {
+        if (s.size() == 2) {
+            const SchemaDef* sd = ctx_.registry.schema(s[1]);
+            if (sd == nullptr) {
+                throw Error::not_found("no schema \"" + s[1] + "\"");
+            }
+            return json_response(req_, 200, with_location(sd->json));
+        }
+        json::array items;
+        for (const auto& sd : ctx_.registry.schemas()) {
+            items.push_back(with_location(sd.json));
+        }
+        return list_of(std::move(items));
+    }
+
+    // --- Users ----------------------------------------------------------------------------
+    const ResourceTypeDef& user_type() const {
+        const ResourceTypeDef* rt = ctx_.registry.resource_type("User");
+        if (rt == nullptr) {
+            throw std::logic_error("the User resource type is not in schemas/");
+        }
+        return *rt;
+    }
+
+    Response users(const std::vector<std::string>& s) {
+        if (s.size() == 1) {
+            allow("GET, POST");
+            return req_.method == "POST" ? create_user() : list_users(query_params());
+        }
+        if (s.size() == 2 && s[1] == ".search") {
+            allow("POST");
+            return list_users(search_params());
+        }
+        if (s.size() == 2) {
+            allow("GET, PUT, PATCH, DELETE");
+            const std::string& id = s[1];
+            if (req_.method == "GET" || req_.method == "HEAD") {
+                return get_user(id);
+            }
+            if (req_.method == "PUT") {
+                return replace_user(id);
+            }
+            if (req_.method == "PATCH") {
+                return patch_user(id);
+            }
+            return delete_user(id);
+        }
+        throw Error::not_found("no endpoint " + req_.target);
+    }
+
+    json::object meta_of(const core::UserRecord& u) const {
+        return json::object{{"resourceType", "User"},
+                            {"created", u.created},
+                            {"lastModified", u.last_modified},
+                            {"location", base() + "/Users/" + u.id},
+                            {"version", etag_of(u.version)}};
+    }
+
+    json::object render(const core::UserRecord& u, const Projection& p) const {
+        json::value doc = json::parse(u.document);
+        json::object out = render_resource(doc.as_object(), u.id, meta_of(u), ctx_.registry,
+                                           user_type(), p);
+        // R-45: manager goes out as a complex object with its $ref.
+        if (auto* ext = out.if_contains(kEnterpriseUserSchema); ext && ext->is_object()) {
+            if (auto* mgr = ext->get_object().if_contains("manager"); mgr && mgr->is_object()) {
+                if (auto* v = mgr->get_object().if_contains("value"); v && v->is_string()) {
+                    mgr->get_object()["$ref"] = base() + "/Users/" + std::string(v->get_string());
+                }
+            }
+        }
+        return out;
+    }
+
+    Response resource_response(int status, const core::UserRecord& u, const Projection& p) {
+        Response res = json_response(req_, status, render(u, p));
+        res.headers.emplace_back("ETag", etag_of(u.version));
+        if (status == 201) {
+            res.headers.emplace_back("Location", base() + "/Users/" + u.id);
+        }
+        return res;
+    }
+
+    Projection projection_from_query() const {
+        const std::string* a = query_.get("attributes");
+        const std::string* x = query_.get("excludedAttributes");
+        return parse_projection(a ? *a : "", x ? *x : "", ctx_.registry, user_type());
+    }
+
+    core::UserRecord load(const std::string& id) {
+        auto u = ctx_.users.find(org_, id);
+        if (!u) {
+            // Another organization's ids answer exactly like ids that do not exist.
+            throw Error::not_found("User " + id + " not found");
+        }
+        return std::move(*u);
+    }
+
+    void check_if_match(const core::UserRecord& u) {
+        if (const std::string* im = req_.header("if-match")) {
+            if (!etag_matches(*im, etag_of(u.version))) {
+                throw Error::precondition_failed("If-Match " + *im + " does not match the current version " +
+                                                 etag_of(u.version));
+            }
+        }
+    }
+
+    Response get_user(const std::string& id) {
+        Projection p = projection_from_query();
+        core::UserRecord u = load(id);
+        if (const std::string* inm = req_.header("if-none-match")) {
+            if (etag_matches(*inm, etag_of(u.version))) {
+                Response res;
+                res.status = 304;
+                res.headers.emplace_back("ETag", etag_of(u.version));
+                return res;
+            }
+        }
+        return resource_response(200, u, p);
+    }
+
+    Response create_user() {
+        json::value body = parse_body(req_);
+        json::object doc = normalize_resource(body, ctx_.registry, user_type());
+        core::UserRecord u;
+        u.org_id = org_;
+        u.id = util::uuid_v4();
+        extract_columns(doc, u);
+        u.document = json::serialize(doc);
+        u.version = 1;
+        u.created = u.last_modified = core::format_time(ctx_.clock.now());
+        ctx_.users.insert(u);
+        return resource_response(201, u, projection_from_query());
+    }
+
+    // Writes `doc` over `u` (already loaded at version u.version); false when the stored
+    // version moved meanwhile.
+    bool store(core::UserRecord& u, const json::object& doc) {
+        const std::int64_t expected = u.version;
+        core::UserRecord next = u;
+        extract_columns(doc, next);
+        next.document = json::serialize(doc);
+        next.version = expected + 1;
+        next.last_modified = core::format_time(ctx_.clock.now());
+        if (!ctx_.users.update(next, expected)) {
+            return false;
+        }
+        u = std::move(next);
+        return true;
+    }
+
+    Response replace_user(const std::string& id) {
+        json::value body = parse_body(req_);
+        json::object fresh = normalize_resource(body, ctx_.registry, user_type());
+        for (int attempt = 0; attempt < kWriteAttempts; ++attempt) {
+            core::UserRecord u = load(id);
+            check_if_match(u);
+            json::object old_doc = json::parse(u.document).as_object();
+            json::object doc = fresh;
+            // R-33: a PUT without `active` leaves it as it was (a lost `active` would
+            // suspend the person).
+            if (!find_key(body.as_object(), "active") && old_doc.contains("active")) {
+                doc["active"] = old_doc["active"];
+            }
+            check_replacement(old_doc, doc, ctx_.registry, user_type());
+            if (store(u, doc)) {
+                return resource_response(200, u, projection_from_query());
+            }
+        }
+        throw Error::conflict("User " + id + " is being changed concurrently; retry the request");
+    }
+
+    Response patch_user(const std::string& id) {
+        json::value body = parse_body(req_);
+        const std::vector<PatchOperation> ops = parse_patch_request(body);
+        for (int attempt = 0; attempt < kWriteAttempts; ++attempt) {
+            core::UserRecord u = load(id);
+            check_if_match(u);
+            json::object doc = json::parse(u.document).as_object();
+            const json::object before = doc;
+            apply_patch(doc, ops, ctx_.registry, user_type());
+            // R-48: a PATCH that changes nothing succeeds without a new version.
+            if (doc == before || store(u, doc)) {
+                return resource_response(200, u, projection_from_query());
+            }
+        }
+        throw Error::conflict("User " + id + " is being changed concurrently; retry the request");
+    }
+
+    Response delete_user(const std::string& id) {
+        if (req_.header("if-match") != nullptr) {
+            check_if_match(load(id));
+        }
+        if (!ctx_.users.remove(org_, id)) {
+            throw Error::not_found("User " + id + " not found");
+        }
+        Response res;
+        res.status = 204;
+        return res;
+    }
+
+    // --- listing --------------------------------------------------------------------------
+    struct ListParams {
+        std::optional<std::string> filter, sort_by, sort_order, attributes, excluded;
+        std::optional<std::int64_t> start_index, count;
+    };
+
+    ListParams query_params() const {
+        ListParams p;
+        if (const auto* v = query_.get("filter")) {
+            p.filter = *v;
+        }
+        if (const auto* v = query_.get("sortBy"); v && !v->empty()) {
+            p.sort_by = *v;
+        }
+        if (const auto* v = query_.get("sortOrder"); v && !v->empty()) {
+            p.sort_order = *v;
+        }
+        if (const auto* v = query_.get("attributes")) {
+            p.attributes = *v;
+        }
+        if (const auto* v = query_.get("excludedAttributes")) {
+            p.excluded = *v;
+        }
+        if (const auto* v = query_.get("startIndex"); v && !v->empty()) {
+            p.start_index = parse_int_param(*v, "startIndex");
+        }
+        if (const auto* v = query_.get("count"); v && !v->empty()) {
+            p.count = parse_int_param(*v, "count");
+        }
+        return p;
+    }
+
+    // POST /.search (RFC 7644 §3.4.3): the same parameters in a SearchRequest body.
+    ListParams search_params() const {
+        json::value body = parse_body(req_);
+        const json::object& o = body.as_object();
+        ListParams p;
+        const auto str = [&](const char* key, std::optional<std::string>& out) {
+            if (const auto* v = find_key(o, key); v && !v->is_null()) {
+                if (!v->is_string()) {
+                    throw Error::invalid_value(std::string(key) + " must be a string");
+                }
+                out = std::string(v->get_string());
+            }
+        };
+        const auto list = [&](const char* key, std::optional<std::string>& out) {
+            if (const auto* v = find_key(o, key); v && !v->is_null()) {
+                if (v->is_string()) {
+                    out = std::string(v->get_string());
+                    return;
+                }
+                if (!v->is_array()) {
+                    throw Error::invalid_value(std::string(key) + " must be an array of strings");
+                }
+                std::string joined;
+                for (const auto& item : v->get_array()) {
+                    if (!item.is_string()) {
+                        throw Error::invalid_value(std::string(key) + " must be an array of strings");
+                    }
+                    joined += (joined.empty() ? "" : ",") + std::string(item.get_string());
+                }
+                out = joined;
+            }
+        };
+        const auto num = [&](const char* key, std::optional<std::int64_t>& out) {
+            if (const auto* v = find_key(o, key); v && !v->is_null()) {
+                if (v->is_int64()) {
+                    out = v->get_int64();
+                } else if (v->is_uint64()) {
+                    out = static_cast<std::int64_t>(std::min<std::uint64_t>(v->get_uint64(), INT64_MAX));
+                } else if (v->is_string()) {
+                    out = parse_int_param(std::string(v->get_string()), key);
+                } else {
+                    throw Error::invalid_value(std::string(key) + " must be an integer");
+                }
+            }
+        };
+        str("filter", p.filter);
+        str("sortBy", p.sort_by);
+        str("sortOrder", p.sort_order);
+        list("attributes", p.attributes);
+        list("excludedAttributes", p.excluded);
+        num("startIndex", p.start_index);
+        num("count", p.count);
+        return p;
+    }
+
+    Response list_users(const ListParams& p) {
+        const ResourceTypeDef& type = user_type();
+        Projection projection = parse_projection(p.attributes.value_or(""), p.excluded.value_or(""),
+                                                 ctx_.registry, type);
+        std::optional<core::Filter> filter;
+        if (p.filter && !p.filter->empty()) {
+            filter = parse_filter(*p.filter, ctx_.registry, type);
+        }
+        core::ListQuery q;
+        q.filter = filter ? &*filter : nullptr;
+        if (p.sort_by) {
+            auto attr = ctx_.registry.resolve(type, *p.sort_by);
+            if (!attr) {
+                throw Error::invalid_value("sortBy names no attribute of User: \"" + *p.sort_by + "\"");
+            }
+            core::SortSpec sort;
+            sort.attr = attr->ref();
+            if (p.sort_order) {
+                if (iequals(*p.sort_order, "descending")) {
+                    sort.descending = true;
+                } else if (!iequals(*p.sort_order, "ascending")) {
+                    throw Error::invalid_value("sortOrder must be \"ascending\" or \"descending\"");
+                }
+            }
+            q.sort = sort;
+        }
+        // RFC 7644 §3.4.2.4: startIndex below 1 is 1; count below 0 is 0; the service
+        // provider caps count at its maximum (advertised as filter.maxResults).
+        q.start_index = std::max<std::int64_t>(1, p.start_index.value_or(1));
+        q.count = std::clamp<std::int64_t>(p.count.value_or(ctx_.registry.max_results()), 0,
+                                           ctx_.registry.max_results());
+        core::Page<core::UserRecord> page = ctx_.users.list(org_, q);
+        json::array resources;
+        resources.reserve(page.items.size());
+        for (const auto& u : page.items) {
+            resources.push_back(render(u, projection));
+        }
+        json::object o;
+        o["schemas"] = json::array{json::string(kListResponseSchema)};
+        o["totalResults"] = page.total;
+        o["startIndex"] = q.start_index;
+        o["itemsPerPage"] = resources.size();
+        o["Resources"] = std::move(resources);  // always present, even empty (R-18)
+        return json_response(req_, 200, o);
+    }
+
+public:
+    std::string allow_;
+
+private:
+    const ScimContext& ctx_;
+    const Request& req_;
+    std::string org_;
+    Query query_;
+};
+
+}  // namespace
+
+Response ScimService::handle(const Request& req) const {
+    Handler h(ctx_, req);
+    try {
+        return h.run();
+    } catch (const Error& e) {
+        if (e.status() == 405) {
+            Response res = error_response(req, e);
+            res.headers.emplace_back("Allow", h.allow_);
+            return res;
+        }
+        throw;
+    }
+}
+
+}  // namespace scimd::protocol
