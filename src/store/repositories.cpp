@@ -294,6 +294,38 @@ void SqlUserRepository::insert(const core::UserRecord& user) {
     }
 }
 
+void SqlUserRepository::insert_many(const std::vector<core::UserRecord>& users) {
+    if (users.empty()) {
+        return;
+    }
+    Lease sql(db_);
+    WriteTx tx(*sql, db_.backend());
+    UserBinds b(users.front());
+    long long seq = 0;
+    soci::statement st =
+        (sql->prepare << with_doc(kInsertUser, db_.backend(), ":document", "CAST(:document AS jsonb)"),
+         soci::use(b.id, "id"), soci::use(b.org_id, "org_id"), soci::use(b.user_name, "user_name"),
+         soci::use(b.user_name_key, "user_name_key"),
+         soci::use(b.external_id, b.ext_ind, "external_id"),
+         soci::use(b.display_name, b.dn_ind, "display_name"),
+         soci::use(b.display_key, b.dn_ind, "display_name_key"), soci::use(b.active, "active"),
+         soci::use(b.document, "document"), soci::use(b.version, "version"),
+         soci::use(b.created, "created"), soci::use(b.modified, "last_modified"), soci::into(seq));
+    try {
+        for (const core::UserRecord& u : users) {
+            b = UserBinds(u);
+            st.execute(true);
+            write_emails(*sql, seq, u, false);
+        }
+    } catch (const soci::soci_error& e) {
+        if (is_unique_violation(e)) {
+            throw Error::uniqueness("userName \"" + b.user_name + "\" is already in use");
+        }
+        throw;
+    }
+    tx.commit();
+}
+
 bool SqlUserRepository::update(const core::UserRecord& user, std::int64_t expected_version) {
     Lease sql(db_);
     UserBinds b(user);

@@ -485,6 +485,8 @@ TEST(FilterMatch, DateTimeComparesAsTimePoints) {
     EXPECT_TRUE(matches(f, doc(R"({"when":"2020-01-01T01:00:00+00:30"})")));
     EXPECT_FALSE(matches(f, doc(R"({"when":"2020-01-01T01:00:00+01:00"})")));
     EXPECT_FALSE(matches(f, doc(R"({"when":"not a date"})")));
+    EXPECT_FALSE(matches(f, doc(R"({"when":"9999-12-31T23:59:59Z"})")));  // unrepresentable: no match
+    EXPECT_TRUE(matches(f, doc(R"({"when":"2261-12-31T23:59:59Z"})")));
 }
 
 TEST(FilterMatch, ParseValueFilterAndMatchesElement) {
@@ -562,6 +564,9 @@ TEST(FilterErrors, R17MalformedFiltersNameTheProblem) {
         {R"(meta.lastModified gt "yesterday")", R"(expected an RFC 3339 dateTime for "meta.lastModified")"},
         {R"(meta.lastModified gt "2011-13-13T04:42:34Z")", "expected an RFC 3339 dateTime"},
         {"meta.created eq 2011", "expected an RFC 3339 dateTime"},
+        // Beyond what a 64-bit nanosecond system_clock holds (found by the fuzzer).
+        {R"(meta.lastModified gt "7488-05-13T04:42:34Z")", "expected an RFC 3339 dateTime"},
+        {R"(meta.lastModified gt "0001-01-01T00:00:00Z")", "expected an RFC 3339 dateTime"},
         {R"(meta.created co "2011")", R"(operator "co" needs a string attribute, but "meta.created" is dateTime)"},
         {R"(name eq "x")", R"("name" is complex: compare one of its sub-attributes at position 5)"},
         {R"(name gt "x")", R"("name" is complex)"},

@@ -41,6 +41,9 @@ public:
     core::Page<core::UserRecord> list(const std::string& org_id,
                                       const core::ListQuery& query) override;
 
+    /// Inserts many accounts in one transaction (seeding, imports). All or none.
+    void insert_many(const std::vector<core::UserRecord>& users);
+
 private:
     Database& db_;
 };
