@@ -58,8 +58,9 @@ bool parse_time(const std::string& text, std::chrono::system_clock::time_point& 
     } else {
         return false;
     }
-    if (pos != text.size() || mon < 1 || mon > 12 || day < 1 || day > 31 || hour > 23 ||
-        min > 59 || sec > 60) {
+    // system_clock counts nanoseconds in 64 bits: years outside about 1678-2261 overflow it.
+    if (pos != text.size() || year < 1700 || year > 2250 || mon < 1 || mon > 12 || day < 1 ||
+        day > 31 || hour > 23 || min > 59 || sec > 60) {
         return false;
     }
     std::tm tm{};

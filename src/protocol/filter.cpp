@@ -476,10 +476,9 @@ Filter combine(Filter::Kind kind, Filter lhs, Filter rhs) {
 // exhaust the stack (the tree of a 4096-byte filter is at most a few hundred nodes deep).
 class Parser {
 public:
-    Parser(std::string_view text, std::vector<Token> tokens, const SchemaRegistry& registry,
-           const ResourceTypeDef* type, std::optional<ResolvedAttr> parent)
-        : text_(text), tokens_(std::move(tokens)), registry_(registry), type_(type),
-          parent_(std::move(parent)) {}
+    Parser(std::vector<Token> tokens, const SchemaRegistry& registry, const ResourceTypeDef* type,
+           std::optional<ResolvedAttr> parent)
+        : tokens_(std::move(tokens)), registry_(registry), type_(type), parent_(std::move(parent)) {}
 
     // The whole token stream is one filter.
     Filter parse_all(int depth) {
@@ -816,7 +815,6 @@ private:
         fail_filter(attr + " is complex: compare one of its sub-attributes" + where);
     }
 
-    std::string_view text_;
     std::vector<Token> tokens_;
     std::size_t index_ = 0;
     const SchemaRegistry& registry_;
@@ -1000,7 +998,7 @@ bool evaluate_compare(const Filter& f, const std::vector<const json::value*>& va
 core::Filter parse_filter(std::string_view text, const SchemaRegistry& registry,
                           const ResourceTypeDef& type) {
     check_filter_text(text);
-    Parser parser(text, Lexer(text, 0, false).run(), registry, &type, std::nullopt);
+    Parser parser(Lexer(text, 0, false).run(), registry, &type, std::nullopt);
     return parser.parse_all(0);
 }
 
@@ -1010,7 +1008,7 @@ core::Filter parse_value_filter(std::string_view text, const SchemaRegistry& reg
     if (parent.schema == nullptr || parent.attr == nullptr || !brackets_allowed(parent)) {
         fail_filter("a value filter needs a multi-valued complex attribute");
     }
-    Parser parser(text, Lexer(text, 0, false).run(), registry, nullptr, parent);
+    Parser parser(Lexer(text, 0, false).run(), registry, nullptr, parent);
     // The brackets around the text count as one level, as in a filter's value path.
     return parser.parse_all(1);
 }
@@ -1041,7 +1039,7 @@ PatchPath parse_patch_path(std::string_view text, const SchemaRegistry& registry
                                   " is not a multi-valued complex attribute, so it takes no filter in "
                                   "brackets" + at(open));
     }
-    Parser parser(text, Lexer(text, open + 1, true).run(), registry, &type, *ra);
+    Parser parser(Lexer(text, open + 1, true).run(), registry, &type, *ra);
     std::size_t close_end = 0;
     out.filter = parser.parse_bracket(open, close_end);
 

@@ -333,6 +333,12 @@ private:
             apply_extension(op, *ext, &value);
             return;
         }
+        if (iequals(key, type_.schema) && value.is_object()) {
+            for (const auto& kv : value.get_object()) {
+                apply_key(op, kv.key(), kv.value());  // core attributes nested under the core URN
+            }
+            return;
+        }
         Target t;
         std::optional<PatchPath> path;
         if (key.find('[') != std::string_view::npos) {

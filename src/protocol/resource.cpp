@@ -676,6 +676,15 @@ json::object normalize_resource(const json::value& input, const SchemaRegistry& 
         if (iequals(key, "schemas")) {
             continue;
         }
+        if (iequals(key, type.schema) && kv.value().is_object()) {
+            // Core attributes nested under the core URN, as some clients send them.
+            for (const auto& inner : kv.value().get_object()) {
+                if (std::optional<ResolvedAttr> r = registry.resolve(type, inner.key())) {
+                    place(out, *r, inner.value());
+                }
+            }
+            continue;
+        }
         if (const SchemaDef* ext = extension_by_urn(registry, type, key)) {
             if (kv.value().is_null()) {
                 continue;

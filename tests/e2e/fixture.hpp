@@ -2,14 +2,70 @@
 
 #include <gtest/gtest.h>
 
+#include <boost/json.hpp>
 #include <memory>
 #include <string>
+#include <string_view>
 
 #include "scimd/app/app.hpp"
 #include "scimd/util/crypto.hpp"
 #include "support/support.hpp"
 
 namespace scimd::test {
+
+// The URNs as they appear on the wire (spelled out rather than taken from the code under test).
+inline constexpr const char* kUserSchema = "urn:ietf:params:scim:schemas:core:2.0:User";
+inline constexpr const char* kEnterpriseSchema =
+    "urn:ietf:params:scim:schemas:extension:enterprise:2.0:User";
+inline constexpr const char* kListResponseSchema =
+    "urn:ietf:params:scim:api:messages:2.0:ListResponse";
+inline constexpr const char* kPatchOpSchema = "urn:ietf:params:scim:api:messages:2.0:PatchOp";
+inline constexpr const char* kErrorSchema = "urn:ietf:params:scim:api:messages:2.0:Error";
+inline constexpr const char* kSearchRequestSchema =
+    "urn:ietf:params:scim:api:messages:2.0:SearchRequest";
+/// The public base URL the fixture gives the server; meta.location and Location start with it.
+inline constexpr const char* kBaseUrl = "https://localhost:0/scim/v2";
+
+/// A PatchOp body with the given operations.
+inline std::string patch_body(boost::json::array ops) {
+    return boost::json::serialize(boost::json::object{
+        {"schemas", boost::json::array{kPatchOpSchema}}, {"Operations", std::move(ops)}});
+}
+
+/// "/scim/v2/Users?filter=<encoded>" plus optional extra query text (starting with '&').
+inline std::string users_filter(const std::string& filter, const std::string& extra = "") {
+    return "/scim/v2/Users?filter=" + url_encode(filter) + extra;
+}
+
+/// Asserts an RFC 7644 §3.12 error: the status, a JSON media type, schemas [Error],
+/// "status" as a string, a non-empty detail, and the scimType when one is expected.
+inline void expect_scim_error(const HttpResponse& res, int status, std::string_view scim_type = {}) {
+    EXPECT_EQ(res.status, status) << res.body;
+    const std::string ct = res.header("content-type");
+    EXPECT_TRUE(ct.rfind("application/scim+json", 0) == 0 || ct.rfind("application/json", 0) == 0)
+        << "Content-Type: " << ct;
+    boost::json::value v;
+    try {
+        v = res.json();
+    } catch (const std::exception& e) {
+        ADD_FAILURE() << "error body is not JSON: " << e.what() << ": " << res.body;
+        return;
+    }
+    ASSERT_TRUE(v.is_object()) << res.body;
+    const auto& o = v.as_object();
+    ASSERT_TRUE(o.contains("schemas")) << res.body;
+    EXPECT_EQ(o.at("schemas"), (boost::json::array{kErrorSchema})) << res.body;
+    ASSERT_TRUE(o.contains("status")) << res.body;
+    ASSERT_TRUE(o.at("status").is_string()) << "status must be a string: " << res.body;
+    EXPECT_EQ(o.at("status").as_string(), std::to_string(status));
+    ASSERT_TRUE(o.contains("detail")) << res.body;
+    ASSERT_TRUE(o.at("detail").is_string()) << res.body;
+    EXPECT_FALSE(o.at("detail").as_string().empty());
+    if (!scim_type.empty()) {
+        ASSERT_TRUE(o.contains("scimType")) << res.body;
+        EXPECT_EQ(o.at("scimType").as_string(), scim_type) << res.body;
+    }
+}
 
 /// Which database an end-to-end suite runs on.
 enum class Db { kSqlite, kPostgres };
@@ -80,6 +136,27 @@ protected:
     }
 
     HttpClient& client() { return *client_; }
+
+    /// A second client on the same server, authenticated with `token` ("" for none).
+    std::unique_ptr<HttpClient> make_client(std::string token) const {
+        return std::make_unique<HttpClient>(port_, std::move(token));
+    }
+
+    /// Creates a user over HTTP and returns its id (empty, with a test failure, on error).
+    std::string create_user(const boost::json::object& body) {
+        const auto res = client().post("/scim/v2/Users", boost::json::serialize(body));
+        EXPECT_EQ(res.status, 201) << res.body;
+        if (res.status != 201) {
+            return {};
+        }
+        return std::string(res.json().at("id").as_string());
+    }
+
+    /// Creates a minimal user named `user_name` and returns its id.
+    std::string create_user(const std::string& user_name) {
+        return create_user(boost::json::object{{"schemas", boost::json::array{kUserSchema}},
+                                               {"userName", user_name}});
+    }
 
     std::unique_ptr<app::App> app_;
     std::unique_ptr<HttpClient> client_;

@@ -41,13 +41,26 @@ std::string random_suffix() {
     return s;
 }
 
+// The per-process temporary directory (databases, certificates), removed at exit. The
+// removal lives in the same static as the path: a separate static that called temp_root()
+// from its destructor could run after the path was destroyed (static destruction is in
+// reverse order of construction) and crash the process at exit.
+struct TempRoot {
+    fs::path path;
+    TempRoot() : path(fs::temp_directory_path() / ("scimd-test-" + random_suffix())) {
+        fs::create_directories(path);
+    }
+    ~TempRoot() {
+        std::error_code ec;
+        fs::remove_all(path, ec);
+    }
+    TempRoot(const TempRoot&) = delete;
+    TempRoot& operator=(const TempRoot&) = delete;
+};
+
 fs::path temp_root() {
-    static const fs::path root = [] {
-        fs::path p = fs::temp_directory_path() / ("scimd-test-" + random_suffix());
-        fs::create_directories(p);
-        return p;
-    }();
-    return root;
+    static const TempRoot root;
+    return root.path;
 }
 
 // Databases made for this process, dropped when it exits.
@@ -74,17 +87,9 @@ PgCleanup& pg_cleanup() {
     return c;
 }
 
-struct TempCleanup {
-    ~TempCleanup() {
-        std::error_code ec;
-        fs::remove_all(temp_root(), ec);
-    }
-};
-
 }  // namespace
 
 std::string sqlite_url() {
-    static TempCleanup cleanup;
     return "sqlite:" + (temp_root() / ("db-" + random_suffix() + ".sqlite")).string();
 }
 

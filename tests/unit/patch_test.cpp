@@ -332,6 +332,13 @@ TEST_F(PatchTest, DottedUrnAndFilteredKeysInPathlessValue_R37_R38) {
         "urn:ietf:params:scim:schemas:extension:enterprise:2.0:User"])"));
 }
 
+TEST_F(PatchTest, CoreAttributesNestedUnderTheCoreUrn_R37) {
+    const json::object u = patch_user(user(), R"([{"op": "replace", "value": {
+        "urn:ietf:params:scim:schemas:core:2.0:User": {"title": "Guide", "name": {"givenName": "Barb"}}}}])");
+    EXPECT_EQ(u.at("title"), json::value("Guide"));
+    EXPECT_EQ(u.at("name").at("givenName"), json::value("Barb"));
+}
+
 TEST_F(PatchTest, ExtensionObjectKeyedByUrnAndNestedObjects_R37) {
     const json::object u = patch_user(user(), R"([{"op": "add", "value": {
         "urn:ietf:params:scim:schemas:extension:enterprise:2.0:User": {"department": "Tours",

@@ -103,6 +103,13 @@ TEST_F(ResourceTest, CanonicalCasingAndCoreUrnKeysFoldedIn) {
     EXPECT_EQ(doc.begin()->key(), "schemas");
 }
 
+TEST_F(ResourceTest, CoreAttributesNestedUnderTheCoreUrn) {
+    const json::object doc = normalize(R"({
+        "urn:ietf:params:scim:schemas:core:2.0:User": {"userName": "bjensen", "title": "Guide"}})");
+    EXPECT_EQ(doc, obj(R"({"schemas": ["urn:ietf:params:scim:schemas:core:2.0:User"],
+                           "userName": "bjensen", "title": "Guide"})"));
+}
+
 TEST_F(ResourceTest, EchoedReadOnlyPasswordAndNullsIgnored_R26_R27) {
     // Okta sends a placeholder password and groups: []; Entra sends meta.resourceType and
     // explicit nulls; Okta's PUT echoes id and meta.
