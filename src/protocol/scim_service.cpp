@@ -511,12 +511,19 @@ private:
 
     Response replace_user(const std::string& id) {
         json::value body = parse_body(req_);
-        json::object fresh = normalize_resource(body, ctx_.registry, user_type());
         for (int attempt = 0; attempt < kWriteAttempts; ++attempt) {
             core::UserRecord u = load(id);
             check_if_match(u);
             json::object old_doc = json::parse(u.document).as_object();
-            json::object doc = fresh;
+            // an empty userName in a PUT keeps the stored one rather than failing.
+            json::value input = body;
+            for (auto& kv : input.as_object()) {
+                if (iequals(kv.key(), "userName") && kv.value().is_string() &&
+                    kv.value().get_string().empty()) {
+                    kv.value() = json::string(u.user_name);
+                }
+            }
+            json::object doc = normalize_resource(input, ctx_.registry, user_type());
             // a PUT without `active` leaves it as it was (a lost `active` would
             // suspend the person).
             if (!find_key(body.as_object(), "active") && old_doc.contains("active")) {
