@@ -804,4 +804,43 @@ json::object render_resource(const json::object& doc, const std::string& id,
     return out;
 }
 
+void prepare_user_record(json::object& doc, core::UserRecord& rec) {
+    if (!doc.contains("active")) {
+        doc["active"] = true;
+    }
+    rec.user_name.clear();
+    rec.external_id.reset();
+    rec.display_name.reset();
+    rec.emails.clear();
+    if (const auto* v = doc.if_contains("userName"); v && v->is_string()) {
+        rec.user_name = v->get_string();
+    }
+    if (const auto* v = doc.if_contains("externalId"); v && v->is_string()) {
+        rec.external_id = std::string(v->get_string());
+    }
+    if (const auto* v = doc.if_contains("displayName"); v && v->is_string()) {
+        rec.display_name = std::string(v->get_string());
+    }
+    const auto* active = doc.if_contains("active");
+    rec.active = active == nullptr || !active->is_bool() || active->get_bool();
+    if (const auto* v = doc.if_contains("emails"); v && v->is_array()) {
+        for (const auto& e : v->get_array()) {
+            if (!e.is_object()) {
+                continue;
+            }
+            core::EmailRecord er;
+            if (const auto* x = e.get_object().if_contains("value"); x && x->is_string()) {
+                er.value = x->get_string();
+            }
+            if (const auto* x = e.get_object().if_contains("type"); x && x->is_string()) {
+                er.type = x->get_string();
+            }
+            if (const auto* x = e.get_object().if_contains("primary"); x && x->is_bool()) {
+                er.primary = x->get_bool();
+            }
+            rec.emails.push_back(std::move(er));
+        }
+    }
+}
+
 }  // namespace scimd::protocol

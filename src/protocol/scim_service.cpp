@@ -151,46 +151,6 @@ const json::value* find_key(const json::object& o, std::string_view key) {
     return nullptr;
 }
 
-// The indexed columns of an account, taken from its canonical document.
-void extract_columns(const json::object& doc, core::UserRecord& rec) {
-    rec.user_name.clear();
-    rec.external_id.reset();
-    rec.display_name.reset();
-    rec.emails.clear();
-    if (const auto* v = doc.if_contains("userName"); v && v->is_string()) {
-        rec.user_name = v->get_string();
-    }
-    if (const auto* v = doc.if_contains("externalId"); v && v->is_string()) {
-        rec.external_id = std::string(v->get_string());
-    }
-    if (const auto* v = doc.if_contains("displayName"); v && v->is_string()) {
-        rec.display_name = std::string(v->get_string());
-    }
-    if (const auto* v = doc.if_contains("active"); v && v->is_bool()) {
-        rec.active = v->get_bool();
-    }
-    if (const auto* v = doc.if_contains("emails"); v && v->is_array()) {
-        for (const auto& e : v->get_array()) {
-            if (!e.is_object()) {
-                continue;
-            }
-            core::EmailRecord er;
-            if (const auto* x = e.get_object().if_contains("value"); x && x->is_string()) {
-                er.value = x->get_string();
-            }
-            if (const auto* x = e.get_object().if_contains("type"); x && x->is_string()) {
-                er.type = x->get_string();
-            }
-            if (const auto* x = e.get_object().if_contains("primary"); x && x->is_bool()) {
-                er.primary = x->get_bool();
-            }
-            if (!er.value.empty()) {
-                rec.emails.push_back(std::move(er));
-            }
-        }
-    }
-}
-
 }  // namespace
 
 std::string response_media_type(const Request& req) {
@@ -485,7 +445,7 @@ private:
         core::UserRecord u;
         u.org_id = org_;
         u.id = util::uuid_v4();
-        extract_columns(doc, u);
+        prepare_user_record(doc, u);
         u.document = json::serialize(doc);
         u.version = 1;
         u.created = u.last_modified = core::format_time(ctx_.clock.now());
@@ -495,10 +455,10 @@ private:
 
     // Writes `doc` over `u` (already loaded at version u.version); false when the stored
     // version moved meanwhile.
-    bool store(core::UserRecord& u, const json::object& doc) {
+    bool store(core::UserRecord& u, json::object doc) {
         const std::int64_t expected = u.version;
         core::UserRecord next = u;
-        extract_columns(doc, next);
+        prepare_user_record(doc, next);
         next.document = json::serialize(doc);
         next.version = expected + 1;
         next.last_modified = core::format_time(ctx_.clock.now());

@@ -126,12 +126,13 @@ void write_emails(soci::session& sql, long long seq, const core::UserRecord& u, 
     }
     std::string org = u.org_id, value, type;
     int primary = 0;
-    soci::indicator type_ind = soci::i_ok;
+    soci::indicator type_ind = soci::i_ok, value_ind = soci::i_ok;
     soci::statement st = (sql.prepare << kInsertEmail, soci::use(seq, "seq"),
-                          soci::use(org, "org_id"), soci::use(value, "value_key"),
+                          soci::use(org, "org_id"), soci::use(value, value_ind, "value_key"),
                           soci::use(type, type_ind, "type_key"), soci::use(primary, "is_primary"));
     for (const core::EmailRecord& e : u.emails) {
         value = fold_case(e.value);
+        value_ind = e.value.empty() ? soci::i_null : soci::i_ok;
         type = fold_case(e.type);
         type_ind = e.type.empty() ? soci::i_null : soci::i_ok;
         primary = e.primary ? 1 : 0;

@@ -18,7 +18,7 @@ using core::Literal;
 // The kind of SQL value an operand expression yields, which decides how it is compared.
 enum class Operand {
     kFoldedText,  // text already case-folded (key columns): compare with a folded value
-    kText,        // text compared as is (caseExact, or lower() applied by the caller)
+    kText,        // text compared as is (caseExact, or fold_sql() applied by the caller)
     kIntBool,     // 0/1 integer column
     kNumber,      // numeric
     kJsonBool,    // a JSON boolean as the dialect extracts it
@@ -73,6 +73,17 @@ std::string pg_json_path(const std::vector<std::string>& path) {
     return out + "}";
 }
 
+// Case-insensitive text is compared in ASCII lower case on both dialects, as fold_case()
+// writes the key columns and as protocol::matches() compares. SQLite's lower() is ASCII-only;
+// PostgreSQL's folds every letter of the database's ctype, so a stored "Ünal" became "ünal"
+// while the literal, folded by fold_case(), stayed "Ünal": the value did not equal itself.
+std::string fold_sql(const std::string& x, Backend backend) {
+    if (backend == Backend::kSqlite) {
+        return "lower(" + x + ")";
+    }
+    return "translate(" + x + ", 'ABCDEFGHIJKLMNOPQRSTUVWXYZ', 'abcdefghijklmnopqrstuvwxyz')";
+}
+
 bool is_text_type(AttrType t) {
     return t == AttrType::kString || t == AttrType::kReference || t == AttrType::kDateTime ||
            t == AttrType::kBinary;
@@ -101,7 +112,7 @@ Expr json_expr(const std::string& base, const std::vector<std::string>& path, At
         return {raw, Operand::kNumber};
     }
     if (is_text_type(type) && !case_exact) {
-        return {"lower(" + raw + ")", Operand::kText, true};
+        return {fold_sql(raw, backend), Operand::kText, true};
     }
     return {raw, Operand::kText};
 }
@@ -132,7 +143,20 @@ private:
     std::string compare_top(const Filter& f) {
         const AttrRef& a = f.attr;
         if (a.multi_valued) {
-            // emails.value eq "x" means: some element's value equals "x".
+            // emails.value eq "x" means: some element's value equals "x". "ne" and "eq null"
+            // are negations over all the values, as in protocol::matches(): `emails.value ne
+            // "x"` holds when no value equals "x" (also when there are no emails), and
+            // `emails.value eq null` when no value is present.
+            Filter positive = f;
+            if (f.value.kind == Literal::Kind::kNull) {
+                positive.op = CompareOp::kPr;  // ne null: some value is present
+                return f.op == CompareOp::kEq ? "(NOT " + value_path(a, positive) + ")"
+                                              : value_path(a, positive);
+            }
+            if (f.op == CompareOp::kNe) {
+                positive.op = CompareOp::kEq;
+                return "(NOT " + value_path(a, positive) + ")";
+            }
             return value_path(a, f);
         }
         if (!a.extension) {
@@ -198,7 +222,14 @@ private:
 
     static bool email_columns_only(const Filter& f) {
         if (f.kind == Filter::Kind::kCompare) {
-            return f.attr.sub == "value" || f.attr.sub == "type" || f.attr.sub == "primary";
+            if (f.attr.sub == "primary") {
+                // is_primary is 0 both for `"primary": false` and for no primary at all. Only a
+                // comparison with true treats the two alike, as protocol::matches() does; the
+                // rest (eq false, pr, null) must read the document.
+                return (f.op == CompareOp::kEq || f.op == CompareOp::kNe) &&
+                       f.value.kind == Literal::Kind::kBoolean && f.value.boolean;
+            }
+            return f.attr.sub == "value" || f.attr.sub == "type";
         }
         if (f.kind == Filter::Kind::kValuePath) {
             return false;
@@ -406,9 +437,13 @@ std::string user_sort_sql(const core::SortSpec* sort, Backend backend) {
         if (a.multi_valued) {
             path.push_back("0");  // the first value stands for the attribute
         }
-        if (!a.sub.empty()) {
-            check_name(a.sub);
-            path.push_back(a.sub);
+        // A complex attribute named whole ("sortBy=emails") sorts by its "value", not by the
+        // text of the JSON object, which differs between the dialects (jsonb reorders keys).
+        const bool whole_complex = a.type == AttrType::kComplex && a.sub.empty();
+        const std::string sub = whole_complex ? "value" : a.sub;
+        if (!sub.empty()) {
+            check_name(sub);
+            path.push_back(sub);
         }
         std::string raw;
         if (backend == Backend::kSqlite) {
@@ -424,10 +459,13 @@ std::string user_sort_sql(const core::SortSpec* sort, Backend backend) {
             }
             raw = "u.document #>> '" + p + "}'";
         }
-        x = (is_text_type(a.type) && !a.case_exact) ? "lower(" + raw + ")" : raw;
+        x = ((is_text_type(a.type) || whole_complex) && !a.case_exact) ? fold_sql(raw, backend)
+                                                                        : raw;
     }
+    // RFC 7644 §3.4.2.3: resources without a value come last when ascending and first when
+    // descending, so that descending is exactly the reverse of ascending.
     const char* dir = sort->descending ? " DESC" : " ASC";
-    return "(" + x + " IS NULL), " + x + dir + ", u.seq" + dir;
+    return "(" + x + " IS NULL)" + dir + ", " + x + dir + ", u.seq" + dir;
 }
 
 std::string fold_case(const std::string& s) {

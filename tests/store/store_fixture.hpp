@@ -41,47 +41,6 @@ inline std::string test_time(int minutes) {
                              chr::minutes(minutes));
 }
 
-/// The indexed columns of a user, taken from its canonical document the way
-/// src/protocol/scim_service.cpp (extract_columns) takes them.
-inline void extract_columns(const boost::json::object& doc, core::UserRecord& rec) {
-    rec.user_name.clear();
-    rec.external_id.reset();
-    rec.display_name.reset();
-    rec.emails.clear();
-    if (const auto* v = doc.if_contains("userName"); v && v->is_string()) {
-        rec.user_name = v->get_string();
-    }
-    if (const auto* v = doc.if_contains("externalId"); v && v->is_string()) {
-        rec.external_id = std::string(v->get_string());
-    }
-    if (const auto* v = doc.if_contains("displayName"); v && v->is_string()) {
-        rec.display_name = std::string(v->get_string());
-    }
-    if (const auto* v = doc.if_contains("active"); v && v->is_bool()) {
-        rec.active = v->get_bool();
-    }
-    if (const auto* v = doc.if_contains("emails"); v && v->is_array()) {
-        for (const auto& e : v->get_array()) {
-            if (!e.is_object()) {
-                continue;
-            }
-            core::EmailRecord er;
-            if (const auto* x = e.get_object().if_contains("value"); x && x->is_string()) {
-                er.value = x->get_string();
-            }
-            if (const auto* x = e.get_object().if_contains("type"); x && x->is_string()) {
-                er.type = x->get_string();
-            }
-            if (const auto* x = e.get_object().if_contains("primary"); x && x->is_bool()) {
-                er.primary = x->get_bool();
-            }
-            if (!er.value.empty()) {
-                rec.emails.push_back(std::move(er));
-            }
-        }
-    }
-}
-
 inline const protocol::SchemaRegistry& registry() { return protocol::SchemaRegistry::builtin(); }
 inline const protocol::ResourceTypeDef& user_type() { return *registry().resource_type("User"); }
 
@@ -89,12 +48,12 @@ inline const protocol::ResourceTypeDef& user_type() { return *registry().resourc
 /// version 1, created = lastModified = `at`.
 inline core::UserRecord make_user(const std::string& org_id, std::string_view body,
                                   const std::string& at = test_time(0)) {
-    const boost::json::object doc =
+    boost::json::object doc =
         protocol::normalize_resource(boost::json::parse(body), registry(), user_type());
     core::UserRecord u;
     u.org_id = org_id;
     u.id = util::uuid_v4();
-    extract_columns(doc, u);
+    protocol::prepare_user_record(doc, u);
     u.document = boost::json::serialize(doc);
     u.version = 1;
     u.created = at;

@@ -2,6 +2,7 @@
 
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <string>
 #include <vector>
 
@@ -155,11 +156,25 @@ TEST_P(UserListTest, SortByUserNameIsCaseInsensitive) {
 
 TEST_P(UserListTest, SortByAnEnterpriseAttribute) {
     const std::string by = std::string(kEnterprise) + ":employeeNumber";
-    // Text order; users without a value come last in either direction.
+    // Text order. Users without a value come last when ascending and first when descending
+    // (RFC 7644 §3.4.2.3), ties in insertion order.
     EXPECT_EQ(sorted_names(by.c_str(), false),
               (Names{"eve", "bob", "mike", "Carol", "Alice", "zed", "dave"}));
     EXPECT_EQ(sorted_names(by.c_str(), true),
-              (Names{"Alice", "Carol", "mike", "bob", "eve", "dave", "zed"}));
+              (Names{"dave", "zed", "Alice", "Carol", "mike", "bob", "eve"}));
+}
+
+TEST_P(UserListTest, DescendingIsTheReverseOfAscending) {
+    const std::string ent = std::string(kEnterprise) + ":employeeNumber";
+    for (const char* by : {"userName", "emails", "emails.value", "title", "meta.created",
+                           "externalId", ent.c_str()}) {
+        SCOPED_TRACE(by);
+        Names asc = sorted_names(by, false);
+        const Names desc = sorted_names(by, true);
+        EXPECT_EQ(asc.size(), 7u);
+        std::reverse(asc.begin(), asc.end());
+        EXPECT_EQ(desc, asc);
+    }
 }
 
 TEST_P(UserListTest, SortByEmailsUsesTheFirstValue) {
@@ -169,7 +184,7 @@ TEST_P(UserListTest, SortByEmailsUsesTheFirstValue) {
     EXPECT_EQ(sorted_names("emails.value", false), ascending);
     EXPECT_EQ(sorted_names("emails", false), ascending);
     EXPECT_EQ(sorted_names("emails", true),
-              (Names{"mike", "Alice", "zed", "eve", "dave", "bob", "Carol"}));
+              (Names{"Carol", "mike", "Alice", "zed", "eve", "dave", "bob"}));
 }
 
 TEST_P(UserListTest, SortTiesKeepInsertionOrder) {

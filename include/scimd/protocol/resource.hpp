@@ -9,6 +9,7 @@
 #include <boost/json/object.hpp>
 #include <boost/json/value.hpp>
 
+#include "scimd/core/records.hpp"
 #include "scimd/protocol/schema.hpp"
 
 namespace scimd::protocol {
@@ -72,5 +73,12 @@ boost::json::object render_resource(const boost::json::object& doc, const std::s
 
 /// Coerces "true"/"True"/"FALSE"… to a boolean; other strings → nullopt.
 std::optional<bool> coerce_bool(const boost::json::value& v);
+
+/// Prepares a canonical User document for storage and fills the record's indexed columns
+/// from it: an account is active unless the document says otherwise, and `"active": true`
+/// is written into a document that has no `active`, so that what is served, what is
+/// filtered and the column agree. Every element of `emails` is indexed, with or without a
+/// value.
+void prepare_user_record(boost::json::object& doc, core::UserRecord& rec);
 
 }  // namespace scimd::protocol

@@ -39,7 +39,7 @@ CREATE INDEX users_org_display_name ON users(org_id, display_name_key);
 CREATE TABLE user_emails (
     user_seq BIGINT NOT NULL REFERENCES users(seq) ON DELETE CASCADE,
     org_id TEXT NOT NULL,
-    value_key TEXT NOT NULL,
+    value_key TEXT,
     type_key TEXT,
     is_primary INTEGER NOT NULL
 );
