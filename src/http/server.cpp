@@ -72,6 +72,7 @@ struct Server::Impl : std::enable_shared_from_this<Server::Impl> {
     std::atomic<std::size_t> queued{0};
     std::atomic<std::size_t> connections{0};
     std::atomic<bool> stopping{false};
+    std::atomic<bool> cut_off{false};
     std::mutex sessions_mutex;
     std::set<std::weak_ptr<Session>, std::owner_less<std::weak_ptr<Session>>> sessions;
     std::mutex log_mutex;
@@ -203,6 +204,11 @@ private:
         // answer can still be written during a graceful stop.
         net::post(server_->workers, [self = shared_from_this(),
                                      guard = net::make_work_guard(server_->ioc)] {
+            // Past the shutdown grace nobody is left to read the answer: don't do the work.
+            if (self->server_->cut_off) {
+                --self->server_->queued;
+                return;
+            }
             protocol::Response res = self->server_->dispatch(self->request_);
             --self->server_->queued;
             net::post(self->stream_.get_executor(), [self, res = std::move(res)]() mutable {
@@ -228,12 +234,15 @@ private:
             res_.set(k, v);
         }
         res_.set("X-Request-Id", request_.request_id);
-        if (request_.method != "HEAD") {
-            res_.body() = std::move(res.body);
-        }
         const bool keep = keep_alive_ && !server_->stopping;
         res_.keep_alive(keep);
-        res_.prepare_payload();
+        if (request_.method == "HEAD") {
+            // The length GET would have sent, without the body.
+            res_.content_length(res.body.size());
+        } else {
+            res_.body() = std::move(res.body);
+            res_.prepare_payload();
+        }
         log(res);
         beast::get_lowest_layer(stream_).expires_after(server_->config.io_timeout);
         bhttp::async_write(stream_, res_,
@@ -311,6 +320,8 @@ protocol::Response Server::Impl::dispatch(const protocol::Request& req) noexcept
     } catch (...) {
         protocol::Response res;
         res.status = 500;
+        res.headers.emplace_back("Content-Type", "application/scim+json; charset=utf-8");
+        res.body = R"({"schemas":["urn:ietf:params:scim:api:messages:2.0:Error"],"status":"500","detail":"internal error"})";
         return res;
     }
 }
@@ -372,6 +383,7 @@ void Server::Impl::begin_stop() {
             }
             std::this_thread::sleep_for(std::chrono::milliseconds(50));
         }
+        self->cut_off = true;
         self->ioc.stop();
     }).detach();
 }

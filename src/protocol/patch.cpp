@@ -418,6 +418,21 @@ private:
         if (op == Op::kRemove) {
             if (value != nullptr && !value->is_null() && attr.multi_valued) {
                 remove_listed(h, attr, *value);  // only the listed values, never all
+            } else if (value != nullptr && !value->is_null() && attr.type == core::AttrType::kComplex &&
+                       attr.sub("value") != nullptr) {
+                // removing a named reference ({"value": "<id>"}) removes it only if it is
+                // the current one.
+                const json::value named = normalize_value(*value, attr, t.where);
+                const json::value* current = find_ci(h, attr.name);
+                const auto id_of = [](const json::value* v) -> const json::value* {
+                    const json::object* o = v != nullptr ? v->if_object() : nullptr;
+                    return o != nullptr ? find_ci(*o, "value") : nullptr;
+                };
+                const json::value* want = id_of(&named);
+                const json::value* have = id_of(current);
+                if (want == nullptr || (have != nullptr && *want == *have)) {
+                    erase_ci(h, attr.name);
+                }
             } else {
                 erase_ci(h, attr.name);
             }
@@ -649,14 +664,14 @@ private:
             json::value nv = t.sub != nullptr ? normalize_value(*value, *t.sub, t.where)
                                               : element_value(*value, attr, base);
             if (matched.empty()) {
-                if (op == Op::kReplace) {
-                    throw Error::no_target("no value of " + quoted(base) +
-                                           " matches the filter of the path");
-                }
                 if (nv.is_null()) {
                     return;
                 }
-                // add through a filter that matches nothing creates the element.
+                // add or replace through a filter that matches nothing creates the element
+                // when the filter says what it is: Entra replaces
+                // emails[type eq "work"].value on users who have no work email yet, and a
+                // 400 there would fail that user on every cycle. A filter that cannot be
+                // turned into an element stays noTarget (RFC 7644 §3.5.2.3).
                 json::object seed;
                 if (!seed_from_filter(*t.filter, attr, seed)) {
                     throw Error::no_target("no value of " + quoted(base) +

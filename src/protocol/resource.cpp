@@ -20,6 +20,8 @@ namespace json = boost::json;
 
 namespace {
 
+std::string quoted_name(const std::string& where) { return "attribute \"" + where + "\""; }
+
 // Attribute names are case-insensitive (RFC 7643 §2.1): every lookup in a client document
 // goes through these, never through object::find.
 const json::value* find_ci(const json::object& o, std::string_view name) {
@@ -222,6 +224,11 @@ json::value norm_multi(const json::value& in, const AttributeDef& attr, const st
     if (items == nullptr) {
         single.push_back(in);  // one object where an array is expected
         items = &single;
+    }
+    if (items->size() > kMaxMultiValues) {
+        throw Error::invalid_value(quoted_name(where) + " has " + std::to_string(items->size()) +
+                                   " values; at most " + std::to_string(kMaxMultiValues) +
+                                   " are accepted");
     }
     json::array out;
     int primaries = 0;
@@ -711,6 +718,44 @@ json::object normalize_resource(const json::value& input, const SchemaRegistry& 
     return out;
 }
 
+namespace {
+
+void check_size(const json::object& holder, const AttributeDef& attr, const std::string& prefix) {
+    if (!attr.multi_valued) {
+        return;
+    }
+    for (const auto& kv : holder) {
+        if (iequals(kv.key(), attr.name) && kv.value().is_array() &&
+            kv.value().get_array().size() > kMaxMultiValues) {
+            throw Error::invalid_value(quoted_name(prefix + attr.name) + " would have " +
+                                       std::to_string(kv.value().get_array().size()) +
+                                       " values; at most " + std::to_string(kMaxMultiValues) +
+                                       " are accepted");
+        }
+    }
+}
+
+// Multi-valued attributes stay within kMaxMultiValues, also when PATCH adds grow them.
+void check_sizes(const json::object& doc, const SchemaRegistry& registry,
+                 const ResourceTypeDef& type) {
+    if (const SchemaDef* core_schema = registry.schema(type.schema)) {
+        for (const AttributeDef& attr : core_schema->attributes) {
+            check_size(doc, attr, "");
+        }
+    }
+    for (const SchemaExtensionRef& ref : type.extensions) {
+        const SchemaDef* ext = registry.schema(ref.schema);
+        const json::value* data = ext != nullptr ? doc.if_contains(ext->id) : nullptr;
+        if (data != nullptr && data->is_object()) {
+            for (const AttributeDef& attr : ext->attributes) {
+                check_size(data->get_object(), attr, ext->id + ":");
+            }
+        }
+    }
+}
+
+}  // namespace
+
 void check_replacement(const json::object& old_doc, const json::object& new_doc,
                        const SchemaRegistry& registry, const ResourceTypeDef& type) {
     for (const AttributeDef& attr : registry.common().attributes) {
@@ -731,6 +776,7 @@ void check_replacement(const json::object& old_doc, const json::object& new_doc,
         }
     }
     check_required(new_doc, registry, type);
+    check_sizes(new_doc, registry, type);
 }
 
 Projection parse_projection(std::string_view attributes, std::string_view excluded,

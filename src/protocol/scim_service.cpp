@@ -1,8 +1,6 @@
 #include "scimd/protocol/scim_service.hpp"
 
 #include <boost/json.hpp>
-#include <boost/url/parse.hpp>
-#include <boost/url/url_view.hpp>
 #include <charconv>
 #include <optional>
 
@@ -13,7 +11,6 @@
 
 namespace scimd::protocol {
 namespace json = boost::json;
-namespace urls = boost::urls;
 
 namespace {
 
@@ -41,32 +38,109 @@ struct Target {
     Query query;
 };
 
+int hex_value(char c) {
+    if (c >= '0' && c <= '9') {
+        return c - '0';
+    }
+    if (c >= 'a' && c <= 'f') {
+        return c - 'a' + 10;
+    }
+    if (c >= 'A' && c <= 'F') {
+        return c - 'A' + 10;
+    }
+    return -1;
+}
+
+// Percent-decodes once; a "%" not followed by two hex digits stays as it is.
+std::string percent_decode(std::string_view s, bool plus_is_space) {
+    std::string out;
+    out.reserve(s.size());
+    for (std::size_t i = 0; i < s.size(); ++i) {
+        if (s[i] == '%' && i + 2 < s.size() &&
+            hex_value(s[i + 1]) >= 0 && hex_value(s[i + 2]) >= 0) {
+            out.push_back(static_cast<char>(hex_value(s[i + 1]) * 16 + hex_value(s[i + 2])));
+            i += 2;
+        } else if (s[i] == '+' && plus_is_space) {
+            out.push_back(' ');
+        } else {
+            out.push_back(s[i]);
+        }
+    }
+    return out;
+}
+
+// The request target, split by hand rather than by a strict URL parser: IdPs send raw
+// brackets and quotes in filters (`?filter=userName eq "bob"`), and a strict parser would
+// refuse what every SCIM client expects to work.
 Target parse_target(const std::string& target) {
-    auto parsed = urls::parse_origin_form(target);
-    if (!parsed) {
-        throw Error::bad_request("the request target is not a valid URL path");
-    }
     Target t;
-    const urls::url_view& u = *parsed;
-    for (auto seg : u.segments()) {
-        t.segments.push_back(seg);
+    const auto qmark = target.find('?');
+    const std::string_view path = std::string_view(target).substr(0, qmark);
+    if (path.empty() || path.front() != '/') {
+        throw Error::bad_request("the request target must be an absolute path");
     }
-    // Drop the /scim/v2 prefix and any empty segment from a trailing slash.
+    std::size_t pos = 1;
+    while (pos <= path.size()) {
+        auto end = path.find('/', pos);
+        if (end == std::string_view::npos) {
+            end = path.size();
+        }
+        t.segments.push_back(percent_decode(path.substr(pos, end - pos), false));
+        pos = end + 1;
+    }
+    // Drop the /scim/v2 prefix and the empty segment of a trailing slash.
     if (t.segments.size() >= 2) {
         t.segments.erase(t.segments.begin(), t.segments.begin() + 2);
     }
     while (!t.segments.empty() && t.segments.back().empty()) {
         t.segments.pop_back();
     }
-    // unknown and empty parameters are tolerated (Entra's ?aadOptscim062020, a
-    // trailing "&" from OneLogin).
-    for (auto p : u.params()) {
-        if (p.key.empty()) {
+    if (qmark == std::string::npos) {
+        return t;
+    }
+    const std::string_view query = std::string_view(target).substr(qmark + 1);
+    // "+" means a space only in a query that does not spell spaces as %20 (form encoding);
+    // otherwise it is a plus, as in "ann+tag@example.com".
+    const bool plus_is_space = query.find("%20") == std::string_view::npos;
+    pos = 0;
+    while (pos <= query.size()) {
+        auto end = query.find('&', pos);
+        if (end == std::string_view::npos) {
+            end = query.size();
+        }
+        const std::string_view pair = query.substr(pos, end - pos);
+        pos = end + 1;
+        // unknown and empty parameters are tolerated (Entra's ?aadOptscim062020, a
+        // trailing "&" from OneLogin).
+        if (pair.empty()) {
             continue;
         }
-        t.query.params.emplace_back(p.key, p.has_value ? std::string(p.value) : std::string());
+        const auto eq = pair.find('=');
+        std::string key = percent_decode(pair.substr(0, eq), plus_is_space);
+        std::string value =
+            eq == std::string_view::npos ? "" : percent_decode(pair.substr(eq + 1), plus_is_space);
+        if (!key.empty()) {
+            t.query.params.emplace_back(std::move(key), std::move(value));
+        }
     }
     return t;
+}
+
+// An id as one URL path segment (a manager id from an IdP may hold spaces or slashes).
+std::string path_segment(std::string_view id) {
+    static constexpr char kHex[] = "0123456789ABCDEF";
+    std::string out;
+    for (unsigned char c : id) {
+        if ((c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') ||
+            c == '-' || c == '_' || c == '.' || c == '~') {
+            out.push_back(static_cast<char>(c));
+        } else {
+            out.push_back('%');
+            out.push_back(kHex[c >> 4]);
+            out.push_back(kHex[c & 15]);
+        }
+    }
+    return out;
 }
 
 std::string etag_of(std::int64_t version) { return "W/\"" + std::to_string(version) + "\""; }
@@ -90,6 +164,28 @@ bool etag_matches(const std::string& header, const std::string& etag) {
         pos = end + 1;
     }
     return false;
+}
+
+// U+0000 cannot be stored by PostgreSQL and is cut off by C strings: refuse it up front
+// rather than store something other than what was sent. Depth is bounded by the parser.
+void reject_nul(const json::value& v, int depth) {
+    const auto check = [](std::string_view text) {
+        if (text.find('\0') != std::string_view::npos) {
+            throw Error::invalid_value("strings must not contain the character U+0000");
+        }
+    };
+    if (v.is_string()) {
+        check(v.get_string());
+    } else if (v.is_array()) {
+        for (const auto& item : v.get_array()) {
+            reject_nul(item, depth + 1);
+        }
+    } else if (v.is_object()) {
+        for (const auto& kv : v.get_object()) {
+            check(kv.key());
+            reject_nul(kv.value(), depth + 1);
+        }
+    }
 }
 
 json::value parse_body(const Request& req) {
@@ -120,6 +216,7 @@ json::value parse_body(const Request& req) {
     if (!v.is_object()) {
         throw Error::invalid_syntax("the request body must be a JSON object");
     }
+    reject_nul(v, 0);
     return v;
 }
 
@@ -201,6 +298,8 @@ public:
         Response res;
         if (iequals(root, "Users")) {
             res = users(s);
+        } else if (iequals(root, "Groups")) {
+            res = groups(s);
         } else if (iequals(root, "ServiceProviderConfig") && s.size() == 1) {
             allow("GET");
             res = service_provider_config();
@@ -251,7 +350,11 @@ private:
         }
         if (!token->last_used || !core::parse_time(*token->last_used, t) ||
             now - t > kTouchInterval) {
-            ctx_.tokens.touch(token->id, core::format_time(now));
+            // Best effort: a busy database must not fail a read over a bookkeeping write.
+            try {
+                ctx_.tokens.touch(token->id, core::format_time(now));
+            } catch (const std::exception&) {
+            }
         }
         return token->org_id;
     }
@@ -334,6 +437,23 @@ private:
         return list_of(std::move(items));
     }
 
+    // --- Groups (not yet supported) ---------------------------------------------------------
+    // IdP connection tests list groups (Okta: GET /Groups?startIndex=1&count=100): that
+    // answers an empty list, so the connection can be saved; every other Groups request
+    // says plainly that groups are not supported yet.
+    Response groups(const std::vector<std::string>& s) {
+        if (s.size() == 1 && (req_.method == "GET" || req_.method == "HEAD")) {
+            json::object o;
+            o["schemas"] = json::array{json::string(kListResponseSchema)};
+            o["totalResults"] = 0;
+            o["startIndex"] = 1;
+            o["itemsPerPage"] = 0;
+            o["Resources"] = json::array{};
+            return json_response(req_, 200, o);
+        }
+        throw Error::not_found("Groups are not supported by this version of scimd");
+    }
+
     // --- Users ----------------------------------------------------------------------------
     const ResourceTypeDef& user_type() const {
         const ResourceTypeDef* rt = ctx_.registry.resource_type("User");
@@ -385,7 +505,7 @@ private:
         if (auto* ext = out.if_contains(kEnterpriseUserSchema); ext && ext->is_object()) {
             if (auto* mgr = ext->get_object().if_contains("manager"); mgr && mgr->is_object()) {
                 if (auto* v = mgr->get_object().if_contains("value"); v && v->is_string()) {
-                    mgr->get_object()["$ref"] = base() + "/Users/" + std::string(v->get_string());
+                    mgr->get_object()["$ref"] = base() + "/Users/" + path_segment(v->get_string());
                 }
             }
         }
@@ -469,6 +589,17 @@ private:
         return true;
     }
 
+    // a PUT without `active`, a null `active`, or a PATCH that removes it leaves
+    // it as it was. Only an explicit boolean changes it: a lost `active` would silently
+    // suspend or revive a person.
+    static void keep_active(const json::object& old_doc, json::object& doc) {
+        if (!doc.contains("active")) {
+            if (const auto* a = old_doc.if_contains("active")) {
+                doc["active"] = *a;
+            }
+        }
+    }
+
     Response replace_user(const std::string& id) {
         json::value body = parse_body(req_);
         for (int attempt = 0; attempt < kWriteAttempts; ++attempt) {
@@ -484,11 +615,7 @@ private:
                 }
             }
             json::object doc = normalize_resource(input, ctx_.registry, user_type());
-            // a PUT without `active` leaves it as it was (a lost `active` would
-            // suspend the person).
-            if (!find_key(body.as_object(), "active") && old_doc.contains("active")) {
-                doc["active"] = old_doc["active"];
-            }
+            keep_active(old_doc, doc);
             check_replacement(old_doc, doc, ctx_.registry, user_type());
             if (store(u, doc)) {
                 return resource_response(200, u, projection_from_query());
@@ -506,6 +633,7 @@ private:
             json::object doc = json::parse(u.document).as_object();
             const json::object before = doc;
             apply_patch(doc, ops, ctx_.registry, user_type());
+            keep_active(before, doc);
             // a PATCH that changes nothing succeeds without a new version.
             if (doc == before || store(u, doc)) {
                 return resource_response(200, u, projection_from_query());
@@ -618,6 +746,10 @@ private:
         Projection projection = parse_projection(p.attributes.value_or(""), p.excluded.value_or(""),
                                                  ctx_.registry, type);
         std::optional<core::Filter> filter;
+        if (p.filter && (p.filter->find('\0') != std::string::npos ||
+                         to_lower(*p.filter).find("\\u0000") != std::string::npos)) {
+            throw Error::invalid_filter("filters must not contain the character U+0000");
+        }
         if (p.filter && !p.filter->empty()) {
             filter = parse_filter(*p.filter, ctx_.registry, type);
         }

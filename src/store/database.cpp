@@ -156,7 +156,16 @@ Lease::Lease(Database& db) : db_(db) {
     session_ = &db_.pool().at(pos_);
 }
 
-Lease::~Lease() { db_.pool().give_back(pos_); }
+Lease::~Lease() {
+    if (broken_) {
+        try {
+            session_->reconnect();
+        } catch (const std::exception&) {
+            // Still unreachable: the next lease fails and tries again.
+        }
+    }
+    db_.pool().give_back(pos_);
+}
 
 WriteTx::WriteTx(soci::session& sql, Backend backend) : sql_(sql) {
     if (backend == Backend::kSqlite) {
@@ -179,6 +188,31 @@ WriteTx::~WriteTx() {
 void WriteTx::commit() {
     sql_ << "COMMIT";
     done_ = true;
+}
+
+void rethrow_translated(const soci::soci_error& e, Lease& lease) {
+    if (const auto* pg = dynamic_cast<const soci::postgresql_soci_error*>(&e)) {
+        const std::string state = pg->sqlstate();
+        if (e.get_error_category() == soci::soci_error::connection_error ||
+            state.rfind("08", 0) == 0 || state == "57P01" || state == "57P02" || state == "57P03") {
+            lease.mark_broken();
+            throw Error::unavailable("the database connection was lost; retry the request");
+        }
+        if (state == "40001" || state == "40P01") {
+            throw Error::unavailable("the database was busy with a conflicting change; retry");
+        }
+    }
+    if (const auto* lite = dynamic_cast<const soci::sqlite3_soci_error*>(&e)) {
+        const int code = lite->result() & 0xff;
+        if (code == SQLITE_BUSY || code == SQLITE_LOCKED) {
+            throw Error::unavailable("the database is busy; retry the request");
+        }
+    }
+    if (e.get_error_category() == soci::soci_error::connection_error) {
+        lease.mark_broken();
+        throw Error::unavailable("the database connection was lost; retry the request");
+    }
+    throw;
 }
 
 bool is_unique_violation(const soci::soci_error& e) {

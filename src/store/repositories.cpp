@@ -145,51 +145,55 @@ void write_emails(soci::session& sql, long long seq, const core::UserRecord& u, 
 // --- organizations -------------------------------------------------------------------------
 
 void SqlOrganizationRepository::insert(const core::Organization& org) {
-    Lease sql(db_);
-    std::string id = org.id, name = org.name, created = org.created;
-    try {
-        *sql << kInsertOrg, soci::use(id, "id"), soci::use(name, "name"),
-            soci::use(created, "created");
-    } catch (const soci::soci_error& e) {
-        if (is_unique_violation(e)) {
-            throw Error::uniqueness("an organization named \"" + org.name + "\" already exists");
+    return with_session(db_, [&](soci::session& sql) {
+        std::string id = org.id, name = org.name, created = org.created;
+        try {
+            sql << kInsertOrg, soci::use(id, "id"), soci::use(name, "name"),
+                soci::use(created, "created");
+        } catch (const soci::soci_error& e) {
+            if (is_unique_violation(e)) {
+                throw Error::uniqueness("an organization named \"" + org.name + "\" already exists");
+            }
+            throw;
         }
-        throw;
-    }
+    });
 }
 
 std::optional<core::Organization> SqlOrganizationRepository::find(const std::string& id_or_name) {
-    Lease sql(db_);
-    std::string key = id_or_name, key2 = id_or_name, key3 = id_or_name;
-    core::Organization org;
-    *sql << kSelectOrg, soci::use(key, "key"), soci::use(key2, "key2"), soci::use(key3, "key3"),
-        soci::into(org.id), soci::into(org.name), soci::into(org.created);
-    if (!sql->got_data()) {
-        return std::nullopt;
-    }
-    return org;
+    return with_session(db_, [&](soci::session& sql) -> std::optional<core::Organization> {
+        std::string key = id_or_name, key2 = id_or_name, key3 = id_or_name;
+        core::Organization org;
+        sql << kSelectOrg, soci::use(key, "key"), soci::use(key2, "key2"), soci::use(key3, "key3"),
+            soci::into(org.id), soci::into(org.name), soci::into(org.created);
+        if (!sql.got_data()) {
+            return std::nullopt;
+        }
+        return org;
+    });
 }
 
 std::vector<core::Organization> SqlOrganizationRepository::list() {
-    Lease sql(db_);
-    std::vector<core::Organization> out;
-    soci::rowset<soci::row> rows = (sql->prepare << kListOrgs);
-    for (const soci::row& r : rows) {
-        out.push_back({r.get<std::string>(0), r.get<std::string>(1), r.get<std::string>(2)});
-    }
-    return out;
+    return with_session(db_, [&](soci::session& sql) {
+        std::vector<core::Organization> out;
+        soci::rowset<soci::row> rows = (sql.prepare << kListOrgs);
+        for (const soci::row& r : rows) {
+            out.push_back({r.get<std::string>(0), r.get<std::string>(1), r.get<std::string>(2)});
+        }
+        return out;
+    });
 }
 
 // --- tokens --------------------------------------------------------------------------------
 
 void SqlTokenRepository::insert(const core::ScimToken& t) {
-    Lease sql(db_);
-    std::string id = t.id, org = t.org_id, name = t.name, hash = t.hash, created = t.created,
-                expires = t.expires.value_or("");
-    soci::indicator exp_ind = t.expires ? soci::i_ok : soci::i_null;
-    *sql << kInsertToken, soci::use(id, "id"), soci::use(org, "org_id"), soci::use(name, "name"),
-        soci::use(hash, "hash"), soci::use(created, "created"),
-        soci::use(expires, exp_ind, "expires");
+    return with_session(db_, [&](soci::session& sql) {
+        std::string id = t.id, org = t.org_id, name = t.name, hash = t.hash, created = t.created,
+                    expires = t.expires.value_or("");
+        soci::indicator exp_ind = t.expires ? soci::i_ok : soci::i_null;
+        sql << kInsertToken, soci::use(id, "id"), soci::use(org, "org_id"), soci::use(name, "name"),
+            soci::use(hash, "hash"), soci::use(created, "created"),
+            soci::use(expires, exp_ind, "expires");
+    });
 }
 
 namespace {
@@ -221,151 +225,160 @@ std::vector<core::ScimToken> read_tokens(soci::session& sql, const std::string& 
 }  // namespace
 
 std::optional<core::ScimToken> SqlTokenRepository::find_by_hash(const std::string& hash) {
-    Lease sql(db_);
-    auto tokens = read_tokens(*sql, "WHERE hash = :key", hash);
-    if (tokens.empty()) {
-        return std::nullopt;
-    }
-    return tokens.front();
+    return with_session(db_, [&](soci::session& sql) -> std::optional<core::ScimToken> {
+        auto tokens = read_tokens(sql, "WHERE hash = :key", hash);
+        if (tokens.empty()) {
+            return std::nullopt;
+        }
+        return tokens.front();
+    });
 }
 
 std::vector<core::ScimToken> SqlTokenRepository::list(const std::string& org_id) {
-    Lease sql(db_);
-    return read_tokens(*sql, "WHERE org_id = :key ORDER BY created, id", org_id);
+    return with_session(db_, [&](soci::session& sql) {
+        return read_tokens(sql, "WHERE org_id = :key ORDER BY created, id", org_id);
+    });
 }
 
 bool SqlTokenRepository::revoke(const std::string& org_id, const std::string& id,
                                 const std::string& at) {
-    Lease sql(db_);
-    std::string o = org_id, i = id, a = at;
-    soci::statement st = (sql->prepare << kRevokeToken, soci::use(a, "at"),
-                          soci::use(o, "org_id"), soci::use(i, "id"));
-    st.execute(true);
-    return st.get_affected_rows() > 0;
+    return with_session(db_, [&](soci::session& sql) {
+        std::string o = org_id, i = id, a = at;
+        soci::statement st = (sql.prepare << kRevokeToken, soci::use(a, "at"),
+                              soci::use(o, "org_id"), soci::use(i, "id"));
+        st.execute(true);
+        return st.get_affected_rows() > 0;
+    });
 }
 
 void SqlTokenRepository::touch(const std::string& id, const std::string& at) {
-    Lease sql(db_);
-    std::string i = id, a = at;
-    *sql << kTouchToken, soci::use(a, "at"), soci::use(i, "id");
+    return with_session(db_, [&](soci::session& sql) {
+        std::string i = id, a = at;
+        sql << kTouchToken, soci::use(a, "at"), soci::use(i, "id");
+    });
 }
 
 // --- users ---------------------------------------------------------------------------------
 
 std::optional<core::UserRecord> SqlUserRepository::find(const std::string& org_id,
                                                         const std::string& id) {
-    Lease sql(db_);
-    std::string org = org_id, key = id;
-    UserRow row;
-    soci::statement st(*sql);
-    st.alloc();
-    st.prepare(user_columns(db_.backend()) + "WHERE u.org_id = :org AND u.id = :id");
-    st.exchange(soci::use(org, "org"));
-    st.exchange(soci::use(key, "id"));
-    row.define(st);
-    st.define_and_bind();
-    if (!st.execute(true)) {
-        return std::nullopt;
-    }
-    return row.record();
+    return with_session(db_, [&](soci::session& sql) -> std::optional<core::UserRecord> {
+        std::string org = org_id, key = id;
+        UserRow row;
+        soci::statement st(sql);
+        st.alloc();
+        st.prepare(user_columns(db_.backend()) + "WHERE u.org_id = :org AND u.id = :id");
+        st.exchange(soci::use(org, "org"));
+        st.exchange(soci::use(key, "id"));
+        row.define(st);
+        st.define_and_bind();
+        if (!st.execute(true)) {
+            return std::nullopt;
+        }
+        return row.record();
+    });
 }
 
 void SqlUserRepository::insert(const core::UserRecord& user) {
-    Lease sql(db_);
-    UserBinds b(user);
-    long long seq = 0;
-    try {
-        WriteTx tx(*sql, db_.backend());
-        *sql << with_doc(kInsertUser, db_.backend(), ":document", "CAST(:document AS jsonb)"),
-            soci::use(b.id, "id"), soci::use(b.org_id, "org_id"), soci::use(b.user_name, "user_name"),
-            soci::use(b.user_name_key, "user_name_key"),
-            soci::use(b.external_id, b.ext_ind, "external_id"),
-            soci::use(b.display_name, b.dn_ind, "display_name"),
-            soci::use(b.display_key, b.dn_ind, "display_name_key"), soci::use(b.active, "active"),
-            soci::use(b.document, "document"), soci::use(b.version, "version"),
-            soci::use(b.created, "created"), soci::use(b.modified, "last_modified"),
-            soci::into(seq);
-        write_emails(*sql, seq, user, false);
-        tx.commit();
-    } catch (const soci::soci_error& e) {
-        if (is_unique_violation(e)) {
-            throw Error::uniqueness("userName \"" + user.user_name + "\" is already in use");
+    return with_session(db_, [&](soci::session& sql) {
+        UserBinds b(user);
+        long long seq = 0;
+        try {
+            WriteTx tx(sql, db_.backend());
+            sql << with_doc(kInsertUser, db_.backend(), ":document", "CAST(:document AS jsonb)"),
+                soci::use(b.id, "id"), soci::use(b.org_id, "org_id"), soci::use(b.user_name, "user_name"),
+                soci::use(b.user_name_key, "user_name_key"),
+                soci::use(b.external_id, b.ext_ind, "external_id"),
+                soci::use(b.display_name, b.dn_ind, "display_name"),
+                soci::use(b.display_key, b.dn_ind, "display_name_key"), soci::use(b.active, "active"),
+                soci::use(b.document, "document"), soci::use(b.version, "version"),
+                soci::use(b.created, "created"), soci::use(b.modified, "last_modified"),
+                soci::into(seq);
+            write_emails(sql, seq, user, false);
+            tx.commit();
+        } catch (const soci::soci_error& e) {
+            if (is_unique_violation(e)) {
+                throw Error::uniqueness("userName \"" + user.user_name + "\" is already in use");
+            }
+            throw;
         }
-        throw;
-    }
+    });
 }
 
 void SqlUserRepository::insert_many(const std::vector<core::UserRecord>& users) {
     if (users.empty()) {
         return;
     }
-    Lease sql(db_);
-    WriteTx tx(*sql, db_.backend());
-    UserBinds b(users.front());
-    long long seq = 0;
-    soci::statement st =
-        (sql->prepare << with_doc(kInsertUser, db_.backend(), ":document", "CAST(:document AS jsonb)"),
-         soci::use(b.id, "id"), soci::use(b.org_id, "org_id"), soci::use(b.user_name, "user_name"),
-         soci::use(b.user_name_key, "user_name_key"),
-         soci::use(b.external_id, b.ext_ind, "external_id"),
-         soci::use(b.display_name, b.dn_ind, "display_name"),
-         soci::use(b.display_key, b.dn_ind, "display_name_key"), soci::use(b.active, "active"),
-         soci::use(b.document, "document"), soci::use(b.version, "version"),
-         soci::use(b.created, "created"), soci::use(b.modified, "last_modified"), soci::into(seq));
-    try {
-        for (const core::UserRecord& u : users) {
-            b = UserBinds(u);
-            st.execute(true);
-            write_emails(*sql, seq, u, false);
+    return with_session(db_, [&](soci::session& sql) {
+        WriteTx tx(sql, db_.backend());
+        UserBinds b(users.front());
+        long long seq = 0;
+        soci::statement st =
+            (sql.prepare << with_doc(kInsertUser, db_.backend(), ":document", "CAST(:document AS jsonb)"),
+             soci::use(b.id, "id"), soci::use(b.org_id, "org_id"), soci::use(b.user_name, "user_name"),
+             soci::use(b.user_name_key, "user_name_key"),
+             soci::use(b.external_id, b.ext_ind, "external_id"),
+             soci::use(b.display_name, b.dn_ind, "display_name"),
+             soci::use(b.display_key, b.dn_ind, "display_name_key"), soci::use(b.active, "active"),
+             soci::use(b.document, "document"), soci::use(b.version, "version"),
+             soci::use(b.created, "created"), soci::use(b.modified, "last_modified"), soci::into(seq));
+        try {
+            for (const core::UserRecord& u : users) {
+                b = UserBinds(u);
+                st.execute(true);
+                write_emails(sql, seq, u, false);
+            }
+        } catch (const soci::soci_error& e) {
+            if (is_unique_violation(e)) {
+                throw Error::uniqueness("userName \"" + b.user_name + "\" is already in use");
+            }
+            throw;
         }
-    } catch (const soci::soci_error& e) {
-        if (is_unique_violation(e)) {
-            throw Error::uniqueness("userName \"" + b.user_name + "\" is already in use");
-        }
-        throw;
-    }
-    tx.commit();
+        tx.commit();
+    });
 }
 
 bool SqlUserRepository::update(const core::UserRecord& user, std::int64_t expected_version) {
-    Lease sql(db_);
-    UserBinds b(user);
-    long long expected = expected_version;
-    long long seq = 0;
-    try {
-        WriteTx tx(*sql, db_.backend());
-        *sql << with_doc(kUpdateUser, db_.backend(), ":document", "CAST(:document AS jsonb)"),
-            soci::use(b.user_name, "user_name"), soci::use(b.user_name_key, "user_name_key"),
-            soci::use(b.external_id, b.ext_ind, "external_id"),
-            soci::use(b.display_name, b.dn_ind, "display_name"),
-            soci::use(b.display_key, b.dn_ind, "display_name_key"), soci::use(b.active, "active"),
-            soci::use(b.document, "document"), soci::use(b.version, "version"),
-            soci::use(b.modified, "last_modified"), soci::use(b.org_id, "org_id"),
-            soci::use(b.id, "id"), soci::use(expected, "expected"), soci::into(seq);
-        if (!sql->got_data()) {
-            return false;
+    return with_session(db_, [&](soci::session& sql) {
+        UserBinds b(user);
+        long long expected = expected_version;
+        long long seq = 0;
+        try {
+            WriteTx tx(sql, db_.backend());
+            sql << with_doc(kUpdateUser, db_.backend(), ":document", "CAST(:document AS jsonb)"),
+                soci::use(b.user_name, "user_name"), soci::use(b.user_name_key, "user_name_key"),
+                soci::use(b.external_id, b.ext_ind, "external_id"),
+                soci::use(b.display_name, b.dn_ind, "display_name"),
+                soci::use(b.display_key, b.dn_ind, "display_name_key"), soci::use(b.active, "active"),
+                soci::use(b.document, "document"), soci::use(b.version, "version"),
+                soci::use(b.modified, "last_modified"), soci::use(b.org_id, "org_id"),
+                soci::use(b.id, "id"), soci::use(expected, "expected"), soci::into(seq);
+            if (!sql.got_data()) {
+                return false;
+            }
+            write_emails(sql, seq, user, true);
+            tx.commit();
+        } catch (const soci::soci_error& e) {
+            if (is_unique_violation(e)) {
+                throw Error::uniqueness("userName \"" + user.user_name + "\" is already in use");
+            }
+            throw;
         }
-        write_emails(*sql, seq, user, true);
-        tx.commit();
-    } catch (const soci::soci_error& e) {
-        if (is_unique_violation(e)) {
-            throw Error::uniqueness("userName \"" + user.user_name + "\" is already in use");
-        }
-        throw;
-    }
-    return true;
+        return true;
+    });
 }
 
 bool SqlUserRepository::remove(const std::string& org_id, const std::string& id) {
-    Lease sql(db_);
-    std::string org = org_id, key = id;
-    WriteTx tx(*sql, db_.backend());
-    soci::statement st =
-        (sql->prepare << kDeleteUser, soci::use(org, "org_id"), soci::use(key, "id"));
-    st.execute(true);
-    const bool removed = st.get_affected_rows() > 0;
-    tx.commit();
-    return removed;
+    return with_session(db_, [&](soci::session& sql) {
+        std::string org = org_id, key = id;
+        WriteTx tx(sql, db_.backend());
+        soci::statement st =
+            (sql.prepare << kDeleteUser, soci::use(org, "org_id"), soci::use(key, "id"));
+        st.execute(true);
+        const bool removed = st.get_affected_rows() > 0;
+        tx.commit();
+        return removed;
+    });
 }
 
 core::Page<core::UserRecord> SqlUserRepository::list(const std::string& org_id,
@@ -375,12 +388,45 @@ core::Page<core::UserRecord> SqlUserRepository::list(const std::string& org_id,
     if (query.filter != nullptr) {
         where += " AND " + user_filter_sql(*query.filter, db_.backend(), params, org_id);
     }
-    Lease sql(db_);
-    std::string org = org_id;
-    core::Page<core::UserRecord> page;
-    {
+    const long long offset = query.start_index > 1 ? query.start_index - 1 : 0;
+    return with_session(db_, [&](soci::session& sql) {
+        std::string org = org_id;
+        core::Page<core::UserRecord> page;
+        if (query.count > 0) {
+            // One statement returns the page and, with a window count, totalResults: the two
+            // come from the same snapshot, and the common lookup costs one round trip.
+            long long limit = query.count;
+            long long off = offset;
+            long long total = 0;
+            const core::SortSpec* sort = query.sort ? &*query.sort : nullptr;
+            std::string text = user_columns(db_.backend());
+            text.insert(text.find(" FROM users u"), ", COUNT(*) OVER ()");
+            soci::statement st(sql);
+            st.alloc();
+            st.prepare(text + where + " ORDER BY " + user_sort_sql(sort, db_.backend()) +
+                       " LIMIT :limit OFFSET :offset");
+            st.exchange(soci::use(org, "org"));
+            params.bind(st);
+            st.exchange(soci::use(limit, "limit"));
+            st.exchange(soci::use(off, "offset"));
+            UserRow row;
+            row.define(st);
+            st.exchange(soci::into(total));
+            st.define_and_bind();
+            st.execute(false);
+            while (st.fetch()) {
+                page.items.push_back(row.record());
+                row.ext_ind = soci::i_ok;
+                row.dn_ind = soci::i_ok;
+            }
+            page.total = total;
+            if (!page.items.empty() || offset == 0) {
+                return page;
+            }
+        }
+        // No page asked for, or a page past the end: count alone.
         long long total = 0;
-        soci::statement st(*sql);
+        soci::statement st(sql);
         st.alloc();
         st.prepare("SELECT COUNT(*) FROM users u " + where);
         st.exchange(soci::use(org, "org"));
@@ -389,32 +435,8 @@ core::Page<core::UserRecord> SqlUserRepository::list(const std::string& org_id,
         st.define_and_bind();
         st.execute(true);
         page.total = total;
-    }
-    const long long offset = query.start_index > 1 ? query.start_index - 1 : 0;
-    if (query.count <= 0 || offset >= page.total) {
         return page;
-    }
-    long long limit = query.count;
-    long long off = offset;
-    const core::SortSpec* sort = query.sort ? &*query.sort : nullptr;
-    soci::statement st(*sql);
-    st.alloc();
-    st.prepare(user_columns(db_.backend()) + where + " ORDER BY " +
-               user_sort_sql(sort, db_.backend()) + " LIMIT :limit OFFSET :offset");
-    st.exchange(soci::use(org, "org"));
-    params.bind(st);
-    st.exchange(soci::use(limit, "limit"));
-    st.exchange(soci::use(off, "offset"));
-    UserRow row;
-    row.define(st);
-    st.define_and_bind();
-    st.execute(false);
-    while (st.fetch()) {
-        page.items.push_back(row.record());
-        row.ext_ind = soci::i_ok;
-        row.dn_ind = soci::i_ok;
-    }
-    return page;
+    });
 }
 
 }  // namespace scimd::store

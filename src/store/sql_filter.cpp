@@ -125,9 +125,8 @@ public:
     std::string filter(const Filter& f) {
         switch (f.kind) {
             case Filter::Kind::kAnd:
-                return "(" + filter(f.children.at(0)) + " AND " + filter(f.children.at(1)) + ")";
             case Filter::Kind::kOr:
-                return "(" + filter(f.children.at(0)) + " OR " + filter(f.children.at(1)) + ")";
+                return chain(f, [this](const Filter& c) { return filter(c); });
             case Filter::Kind::kNot:
                 return "(NOT " + filter(f.children.at(0)) + ")";
             case Filter::Kind::kValuePath:
@@ -139,9 +138,49 @@ public:
     }
 
 private:
+    // Most comparisons one filter may turn into: each costs the database work on every row
+    // it considers, and SQLite's parser has a bounded stack.
+    static constexpr int kMaxComparisons = 100;
+
+    void count_comparison() {
+        if (++comparisons_ > kMaxComparisons) {
+            throw Error::invalid_filter("the filter has more than " +
+                                        std::to_string(kMaxComparisons) + " comparisons");
+        }
+    }
+
+    // `a and b and c` parses as ((a and b) and c): emit one flat (a AND b AND c), so that
+    // long chains neither nest parentheses nor recurse.
+    template <typename Emit>
+    std::string chain(const Filter& f, Emit emit) {
+        const char* op = f.kind == Filter::Kind::kAnd ? " AND " : " OR ";
+        std::vector<const Filter*> terms;
+        const Filter* left = &f;
+        while (left->kind == f.kind) {
+            terms.push_back(&left->children.at(1));
+            left = &left->children.at(0);
+        }
+        terms.push_back(left);
+        std::string out = "(";
+        for (auto it = terms.rbegin(); it != terms.rend(); ++it) {
+            if (it != terms.rbegin()) {
+                out += op;
+            }
+            out += emit(**it);
+        }
+        return out + ")";
+    }
+
+    static void check_stored(const AttrRef& a) {
+        if (!a.extension && (a.name == "groups" || a.name == "password")) {
+            throw Error::invalid_filter("filtering on " + a.name + " is not supported");
+        }
+    }
+
     // A comparison outside brackets.
     std::string compare_top(const Filter& f) {
         const AttrRef& a = f.attr;
+        check_stored(a);
         if (a.multi_valued) {
             // emails.value eq "x" means: some element's value equals "x". "ne" and "eq null"
             // are negations over all the values, as in protocol::matches(): `emails.value ne
@@ -201,8 +240,17 @@ private:
         throw Error::invalid_filter("filtering on meta." + sub + " is not supported");
     }
 
-    // Some element of a multi-valued attribute satisfies `inner`.
+    // Some element of a multi-valued attribute satisfies `inner`; for a single-valued complex
+    // attribute (R-43: manager[value eq "…"]), the attribute itself does.
     std::string value_path(const AttrRef& a, const Filter& inner) {
+        check_stored(a);
+        if (!a.multi_valued) {
+            const std::string object =
+                backend_ == Backend::kSqlite
+                    ? "json_extract(u.document, '" + sqlite_json_path(doc_path(a, false)) + "')"
+                    : "(u.document #> '" + pg_json_path(doc_path(a, false)) + "')";
+            return element(inner, Element::kJson, object);
+        }
         if (!a.extension && a.name == "emails" && email_columns_only(inner)) {
             // A placeholder of its own: SOCI's PostgreSQL backend numbers each occurrence.
             const std::string org = params_.add(org_);
@@ -242,17 +290,14 @@ private:
         return true;
     }
 
-    // A filter over the sub-attributes of one element.
-    std::string element(const Filter& f, Element where) {
+    // A filter over the sub-attributes of one element (`base` is its JSON expression).
+    std::string element(const Filter& f, Element where, const std::string& base = "je.value") {
         switch (f.kind) {
             case Filter::Kind::kAnd:
-                return "(" + element(f.children.at(0), where) + " AND " +
-                       element(f.children.at(1), where) + ")";
             case Filter::Kind::kOr:
-                return "(" + element(f.children.at(0), where) + " OR " +
-                       element(f.children.at(1), where) + ")";
+                return chain(f, [&](const Filter& c) { return element(c, where, base); });
             case Filter::Kind::kNot:
-                return "(NOT " + element(f.children.at(0), where) + ")";
+                return "(NOT " + element(f.children.at(0), where, base) + ")";
             case Filter::Kind::kValuePath:
                 throw Error::invalid_filter("a value path cannot be nested in another");
             case Filter::Kind::kCompare:
@@ -273,10 +318,7 @@ private:
             check_name(a.sub);
             path.push_back(a.sub);
         }
-        if (backend_ == Backend::kSqlite) {
-            return leaf(json_expr("je.value", path, a.type, a.case_exact, backend_), f);
-        }
-        return leaf(json_expr("je.value", path, a.type, a.case_exact, backend_), f);
+        return leaf(json_expr(base, path, a.type, a.case_exact, backend_), f);
     }
 
     std::string bind_text(const Expr& e, const Literal& v) {
@@ -287,7 +329,16 @@ private:
 
     // One comparison of an operand with the filter's literal, never NULL (so NOT works).
     std::string leaf(const Expr& e, const Filter& f) {
-        const std::string& x = e.sql;
+        count_comparison();
+        std::string x = e.sql;
+        // Order comparisons of text by bytes on PostgreSQL too, as SQLite and
+        // protocol::matches() do, whatever the database's collation.
+        if (backend_ == Backend::kPostgres &&
+            (e.kind == Operand::kText || e.kind == Operand::kFoldedText) &&
+            (f.op == CompareOp::kGt || f.op == CompareOp::kGe || f.op == CompareOp::kLt ||
+             f.op == CompareOp::kLe)) {
+            x = "(" + x + ") COLLATE \"C\"";
+        }
         const Literal& v = f.value;
         if (f.op == CompareOp::kPr) {
             if (e.kind == Operand::kText || e.kind == Operand::kFoldedText) {
@@ -380,6 +431,7 @@ private:
     Backend backend_;
     SqlParams& params_;
     std::string org_;
+    int comparisons_ = 0;
 };
 
 }  // namespace
@@ -465,7 +517,11 @@ std::string user_sort_sql(const core::SortSpec* sort, Backend backend) {
     // RFC 7644 §3.4.2.3: resources without a value come last when ascending and first when
     // descending, so that descending is exactly the reverse of ascending.
     const char* dir = sort->descending ? " DESC" : " ASC";
-    return "(" + x + " IS NULL)" + dir + ", " + x + dir + ", u.seq" + dir;
+    // Text sorts by bytes on PostgreSQL too, whatever the database's collation.
+    const bool text = !(!a.extension && (a.name == "active" || a.name == "meta")) &&
+                      (is_text_type(a.type) || a.type == AttrType::kComplex);
+    const std::string key = backend == Backend::kPostgres && text ? x + " COLLATE \"C\"" : x;
+    return "(" + x + " IS NULL)" + dir + ", " + key + dir + ", u.seq" + dir;
 }
 
 std::string fold_case(const std::string& s) {

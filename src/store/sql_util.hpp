@@ -20,10 +20,14 @@ public:
     soci::session& operator*() noexcept { return *session_; }
     soci::session* operator->() noexcept { return session_; }
 
+    /// The connection failed: it is reconnected before it goes back to the pool.
+    void mark_broken() noexcept { broken_ = true; }
+
 private:
     Database& db_;
     std::size_t pos_ = 0;
     soci::session* session_ = nullptr;
+    bool broken_ = false;
 };
 
 /// A write transaction. SQLite starts it with BEGIN IMMEDIATE so that two writers queue on
@@ -44,5 +48,21 @@ private:
 
 /// True for a unique-constraint violation, on either backend.
 bool is_unique_violation(const soci::soci_error& e);
+
+/// Turns a driver error that no caller handled into what the client should see: a busy or
+/// locked SQLite database, and a lost PostgreSQL connection (the lease reconnects), become
+/// 503 with Retry-After; anything else is rethrown as it is (a logged 500).
+[[noreturn]] void rethrow_translated(const soci::soci_error& e, Lease& lease);
+
+/// Runs `f` on one leased connection, translating driver errors at the store's boundary.
+template <typename F>
+auto with_session(Database& db, F&& f) {
+    Lease lease(db);
+    try {
+        return f(*lease);
+    } catch (const soci::soci_error& e) {
+        rethrow_translated(e, lease);
+    }
+}
 
 }  // namespace scimd::store

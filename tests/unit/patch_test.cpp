@@ -257,11 +257,54 @@ TEST_F(PatchTest, Rfc_ReplaceEmailValueThroughFilter_R38) {
     EXPECT_EQ(u.at("emails").at(1).at("value"), json::value("babs@jensen.org"));
 }
 
-TEST_F(PatchTest, Rfc_ReplaceFilterWithoutMatchIsNoTarget) {
-    const Error e = user_error(
+// RFC 7644 §3.5.2.3 says noTarget; scimd creates the element when the filter names it
+// (R-39), because Entra replaces emails[type eq "work"].value on users without one.
+TEST_F(PatchTest, ReplaceFilterWithoutMatchCreatesTheNamedElement) {
+    const json::object u = patch_user(
         user(), R"([{"op": "replace", "path": "emails[type eq \"other\"].value", "value": "x@example.com"}])");
+    bool found = false;
+    for (const auto& e : u.at("emails").as_array()) {
+        found = found || e == obj(R"({"type": "other", "value": "x@example.com"})");
+    }
+    EXPECT_TRUE(found) << json::serialize(u.at("emails"));
+}
+
+TEST_F(PatchTest, ReplaceFilterThatNamesNoElementIsNoTarget) {
+    const Error e = user_error(
+        user(), R"([{"op": "replace", "path": "emails[value co \"zzz\"].type", "value": "home"}])");
     EXPECT_EQ(e.status(), 400);
     EXPECT_EQ(e.scim_type(), ScimType::kNoTarget);
+}
+
+TEST_F(PatchTest, RemoveManagerWithAValueRemovesOnlyThatManager) {  // R-43
+    const std::string urn = "urn:ietf:params:scim:schemas:extension:enterprise:2.0:User";
+    json::object doc = patch_user(user(), R"([{"op": "add", "path": "urn:ietf:params:scim:schemas:extension:enterprise:2.0:User:manager", "value": "m-1"}])");
+    const json::object kept = patch_user(doc, R"([{"op": "remove", "path": "urn:ietf:params:scim:schemas:extension:enterprise:2.0:User:manager", "value": {"value": "m-2"}}])");
+    EXPECT_EQ(kept.at(urn).at("manager").at("value"), json::value("m-1"));
+    const json::object gone = patch_user(doc, R"([{"op": "remove", "path": "urn:ietf:params:scim:schemas:extension:enterprise:2.0:User:manager", "value": {"value": "m-1"}}])");
+    EXPECT_FALSE(gone.contains(urn) && gone.at(urn).as_object().contains("manager"));
+}
+
+TEST_F(PatchTest, TooManyValuesAreRefused) {
+    std::string values;
+    for (int i = 0; i < 101; ++i) {
+        values += (i ? "," : "") + std::string(R"({"value": "a)") + std::to_string(i) + R"(@example.com"})";
+    }
+    const Error e = user_error(user(), R"([{"op": "add", "path": "emails", "value": [)" + values + "]}]");
+    EXPECT_EQ(e.scim_type(), ScimType::kInvalidValue);
+    // Growing past the limit in steps is refused too.
+    json::object doc = user();
+    std::string half;
+    for (int i = 0; i < 60; ++i) {
+        half += (i ? "," : "") + std::string(R"({"value": "b)") + std::to_string(i) + R"(@example.com"})";
+    }
+    doc = patch_user(doc, R"([{"op": "add", "path": "emails", "value": [)" + half + "]}]");
+    std::string other;
+    for (int i = 0; i < 60; ++i) {
+        other += (i ? "," : "") + std::string(R"({"value": "c)") + std::to_string(i) + R"(@example.com"})";
+    }
+    const Error grown = user_error(doc, R"([{"op": "add", "path": "emails", "value": [)" + other + "]}]");
+    EXPECT_EQ(grown.scim_type(), ScimType::kInvalidValue);
 }
 
 TEST_F(PatchTest, Rfc_ReplaceAbsentAttributeActsAsAdd) {

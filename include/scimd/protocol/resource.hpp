@@ -14,6 +14,10 @@
 
 namespace scimd::protocol {
 
+/// Most values one multi-valued attribute may hold (emails, phoneNumbers, roles, …): larger
+/// inputs are refused with 400 invalidValue rather than processed.
+inline constexpr std::size_t kMaxMultiValues = 100;
+
 /// Turns a client-sent resource (POST/PUT body) into the canonical document scimd stores:
 /// - attribute names in canonical casing; extension attributes under their URN key; keys in
 ///   the core schema's URN form ("urn:…:User:userName") folded in;
