@@ -209,6 +209,9 @@ int token_command(const std::string& verb, Options& o) {
         const core::Organization org = find_org(*db, o.require("org"));
         const std::string label = o.require("name");
         const std::size_t days = o.number("expires-in", 0);
+        if (days > 36500) {
+            throw UsageError("--expires-in must be at most 36500 days");
+        }
         o.check_all_used();
         const auto now = std::chrono::system_clock::now();
         // 256 random bits behind a recognizable prefix (secret scanners key on it).

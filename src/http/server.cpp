@@ -1,5 +1,6 @@
 #include "scimd/http/server.hpp"
 
+#include <array>
 #include <atomic>
 #include <boost/asio/signal_set.hpp>
 #include <boost/asio/ssl.hpp>
@@ -161,6 +162,9 @@ private:
             return close();
         }
         if (ec == bhttp::error::body_limit) {
+            // Clients that send the whole body before reading (Java's and .NET's, so Okta's
+            // and Entra's) only see the answer if the rest of the body is taken in.
+            linger_ = true;
             return reject(413, "the request body is larger than the limit of " +
                                    std::to_string(server_->config.body_limit) + " bytes");
         }
@@ -272,10 +276,33 @@ private:
         if (ec) {
             return;
         }
+        if (linger_) {
+            return drain();
+        }
         if (!keep) {
             return close();
         }
         read();
+    }
+
+    // After refusing a request mid-body: read and drop what the client still sends (a bounded
+    // amount, for a bounded time), then close, so that its upload completes and it reads
+    // the answer instead of a connection reset.
+    void drain() {
+        if (drained_ > kMaxDrain) {
+            return close();
+        }
+        if (drained_ == 0) {
+            beast::get_lowest_layer(stream_).expires_after(std::chrono::seconds(5));
+        }
+        stream_.async_read_some(net::buffer(drain_buffer_),
+                                [self = shared_from_this()](beast::error_code ec, std::size_t n) {
+                                    if (ec) {
+                                        return self->close();
+                                    }
+                                    self->drained_ += n;
+                                    self->drain();
+                                });
     }
 
     void close() {
@@ -298,6 +325,10 @@ private:
     bool keep_alive_ = true;
     unsigned version_ = 11;
     bool idle_ = false;
+    bool linger_ = false;
+    static constexpr std::size_t kMaxDrain = 64 * 1024 * 1024;
+    std::size_t drained_ = 0;
+    std::array<char, 16 * 1024> drain_buffer_{};
     std::chrono::steady_clock::time_point started_ = std::chrono::steady_clock::now();
 };
 

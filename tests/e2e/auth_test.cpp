@@ -1,5 +1,6 @@
 // Bearer-token authentication and tenant isolation over HTTPS (R-02, R-57, R-60, R-72).
 #include "e2e/fixture.hpp"
+
 #include "scimd/store/repositories.hpp"
 
 namespace scimd::test {
@@ -30,13 +31,14 @@ TEST_P(Auth, UnknownTokenAnswers401) {
 }
 
 TEST_P(Auth, NonBearerSchemeAnswers401) {
-    expect_unauthorized(client().request("GET", "/scim/v2/Users", "",
-                                         {{"Authorization", "Basic dXNlcjpwYXNz"}}));
+    expect_unauthorized(
+        client().request("GET", "/scim/v2/Users", "", {{"Authorization", "Basic dXNlcjpwYXNz"}}));
     expect_unauthorized(client().request("GET", "/scim/v2/Users", "", {{"Authorization", token_}}));
 }
 
 TEST_P(Auth, BearerSchemeIsCaseInsensitive_R02) {
-    auto res = client().request("GET", "/scim/v2/Users", "", {{"Authorization", "bearer " + token_}});
+    auto res =
+        client().request("GET", "/scim/v2/Users", "", {{"Authorization", "bearer " + token_}});
     EXPECT_EQ(res.status, 200) << res.body;
 }
 
@@ -57,6 +59,12 @@ TEST_P(Auth, ExpiredTokenAnswers401) {
     EXPECT_EQ(valid->get("/scim/v2/Users").status, 200);
 }
 
+// An expiry far in the future is a valid token, not an expired one.
+TEST_P(Auth, TokenExpiringFarInTheFutureIsAccepted) {
+    auto valid = make_client(make_token(org_id_, "2999-01-01T00:00:00.000Z"));
+    EXPECT_EQ(valid->get("/scim/v2/Users").status, 200);
+}
+
 TEST_P(Auth, HealthEndpointsNeedNoToken) {
     auto anonymous = make_client("");
     auto health = anonymous->get("/healthz");
@@ -68,9 +76,10 @@ TEST_P(Auth, HealthEndpointsNeedNoToken) {
 // R-72: a token sees only its own organization. Another organization's user ids answer
 // exactly like ids that never existed, for every method.
 TEST_P(Auth, OtherOrganizationsUsersAnswer404LikeUnknownIds_R72) {
-    const std::string theirs = create_user(json::object{
-        {"schemas", json::array{kUserSchema}}, {"userName", "shared.name@example.com"},
-        {"externalId", "ext-1"}, {"active", true}});
+    const std::string theirs = create_user(json::object{{"schemas", json::array{kUserSchema}},
+                                                        {"userName", "shared.name@example.com"},
+                                                        {"externalId", "ext-1"},
+                                                        {"active", true}});
     ASSERT_FALSE(theirs.empty());
     auto other = make_client(make_token(make_org("globex")));
     const std::string unknown = "00000000-0000-4000-8000-000000000000";
@@ -88,12 +97,12 @@ TEST_P(Auth, OtherOrganizationsUsersAnswer404LikeUnknownIds_R72) {
         EXPECT_EQ(foreign.header("content-type"), missing.header("content-type"));
     };
     same_shape(other->get("/scim/v2/Users/" + theirs), other->get("/scim/v2/Users/" + unknown));
-    const std::string put = R"({"schemas":[")" + std::string(kUserSchema) +
-                            R"("],"userName":"hijack@example.com"})";
+    const std::string put =
+        R"({"schemas":[")" + std::string(kUserSchema) + R"("],"userName":"hijack@example.com"})";
     same_shape(other->put("/scim/v2/Users/" + theirs, put),
                other->put("/scim/v2/Users/" + unknown, put));
-    const std::string patch =
-        patch_body(json::array{json::object{{"op", "replace"}, {"path", "active"}, {"value", false}}});
+    const std::string patch = patch_body(
+        json::array{json::object{{"op", "replace"}, {"path", "active"}, {"value", false}}});
     same_shape(other->patch("/scim/v2/Users/" + theirs, patch),
                other->patch("/scim/v2/Users/" + unknown, patch));
     same_shape(other->del("/scim/v2/Users/" + theirs), other->del("/scim/v2/Users/" + unknown));

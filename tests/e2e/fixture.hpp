@@ -39,7 +39,9 @@ inline std::string users_filter(const std::string& filter, const std::string& ex
 
 /// Asserts an RFC 7644 §3.12 error: the status, a JSON media type, schemas [Error],
 /// "status" as a string, a non-empty detail, and the scimType when one is expected.
-inline void expect_scim_error(const HttpResponse& res, int status, std::string_view scim_type = {}) {
+inline void expect_scim_error(const HttpResponse& res,
+                              int status,
+                              std::string_view scim_type = {}) {
     EXPECT_EQ(res.status, status) << res.body;
     const std::string ct = res.header("content-type");
     EXPECT_TRUE(ct.rfind("application/scim+json", 0) == 0 || ct.rfind("application/json", 0) == 0)

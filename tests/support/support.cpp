@@ -174,6 +174,48 @@ struct HttpClient::Impl {
     }
 };
 
+namespace {
+
+HttpResponse to_response(bhttp::response<bhttp::string_body>& res) {
+    HttpResponse out;
+    out.status = static_cast<int>(res.result_int());
+    for (const auto& f : res) {
+        std::string n(f.name_string());
+        for (char& ch : n) {
+            ch = static_cast<char>(std::tolower(static_cast<unsigned char>(ch)));
+        }
+        out.headers[n] = std::string(f.value());
+    }
+    out.body = std::move(res.body());
+    return out;
+}
+
+}  // namespace
+
+HttpResponse HttpClient::request_head_only(const std::string& method, const std::string& target,
+                                           std::size_t content_length) {
+    impl_->stream.reset();
+    impl_->connect();
+    bhttp::request<bhttp::empty_body> req;
+    req.method_string(method);
+    req.target(target);
+    req.version(11);
+    req.set(bhttp::field::host, "localhost");
+    if (!token_.empty()) {
+        req.set(bhttp::field::authorization, "Bearer " + token_);
+    }
+    req.set(bhttp::field::content_type, "application/scim+json; charset=utf-8");
+    req.content_length(content_length);
+    bhttp::request_serializer<bhttp::empty_body> sr(req);
+    bhttp::write_header(*impl_->stream, sr);
+    bhttp::response_parser<bhttp::string_body> parser;
+    bhttp::read(*impl_->stream, impl_->buffer, parser);
+    auto res = parser.release();
+    HttpResponse out = to_response(res);
+    impl_->stream.reset();
+    return out;
+}
+
 HttpClient::HttpClient(std::uint16_t port, std::string token)
     : impl_(std::make_unique<Impl>(port)), token_(std::move(token)) {}
 
@@ -209,25 +251,25 @@ HttpResponse HttpClient::request(const std::string& method, const std::string& t
             if (!impl_->stream) {
                 impl_->connect();
             }
-            bhttp::write(*impl_->stream, req);
+            // A server may answer before it has read the whole body (413 on a too-large
+            // Content-Length) and close; like curl, look for that answer even when the write
+            // failed.
+            beast::error_code write_ec;
+            bhttp::write(*impl_->stream, req, write_ec);
             bhttp::response_parser<bhttp::string_body> parser;
             parser.body_limit(64 * 1024 * 1024);
             if (method == "HEAD") {
                 parser.skip(true);
             }
-            bhttp::read(*impl_->stream, impl_->buffer, parser);
-            auto res = parser.release();
-            HttpResponse out;
-            out.status = static_cast<int>(res.result_int());
-            for (const auto& f : res) {
-                std::string n(f.name_string());
-                for (char& ch : n) {
-                    ch = static_cast<char>(std::tolower(static_cast<unsigned char>(ch)));
-                }
-                out.headers[n] = std::string(f.value());
+            beast::error_code read_ec;
+            bhttp::read(*impl_->stream, impl_->buffer, parser, read_ec);
+            if (read_ec) {
+                throw boost::system::system_error(write_ec ? write_ec : read_ec);
             }
-            out.body = std::move(res.body());
-            if (!res.keep_alive()) {
+            auto res = parser.release();
+            HttpResponse out = to_response(res);
+            out.request_cut_short = static_cast<bool>(write_ec);
+            if (write_ec || !res.keep_alive()) {
                 impl_->stream.reset();
             }
             return out;

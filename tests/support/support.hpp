@@ -33,6 +33,9 @@ struct HttpResponse {
     int status = 0;
     std::map<std::string, std::string> headers;  ///< lower-case names
     std::string body;
+    /// The server answered and closed before the whole request was sent (e.g. an early 413);
+    /// the answer was still read, as curl does.
+    bool request_cut_short = false;
 
     std::string header(const std::string& name) const;
     /// The body parsed as JSON (throws if it is not).
@@ -55,6 +58,12 @@ public:
     HttpResponse request(const std::string& method, const std::string& target,
                          const std::string& body = "",
                          const std::vector<std::pair<std::string, std::string>>& headers = {});
+
+    /// Sends only the head of a request whose Content-Length announces `content_length`
+    /// bytes, then reads the answer: for limits a server checks on the head (413), as a
+    /// client using Expect: 100-continue would see them. The connection is not reused.
+    HttpResponse request_head_only(const std::string& method, const std::string& target,
+                                   std::size_t content_length);
 
     HttpResponse get(const std::string& target) { return request("GET", target); }
     HttpResponse post(const std::string& target, const std::string& body) {
