@@ -140,10 +140,13 @@ int Database::migrate() {
 
 bool Database::ping() {
     try {
-        Lease lease(*this);
-        int one = 0;
-        *lease << "SELECT 1", soci::into(one);
-        return one == 1;
+        // with_session: a lost connection is marked and reconnected, so that readiness
+        // comes back by itself when the database does.
+        return with_session(*this, [](soci::session& sql) {
+            int one = 0;
+            sql << "SELECT 1", soci::into(one);
+            return one == 1;
+        });
     } catch (const std::exception&) {
         return false;
     }

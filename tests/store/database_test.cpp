@@ -6,6 +6,8 @@
 
 #include <soci/soci.h>
 
+#include "scimd/error.hpp"
+
 #include "store/store_fixture.hpp"
 
 namespace scimd::test {
@@ -36,19 +38,34 @@ TEST_P(DatabaseTest, Ping) {
     EXPECT_EQ(db_->size(), kPoolSize);
 }
 
-TEST_P(DatabaseTest, PingFailsWhenTheConnectionIsGone) {
-    if (GetParam() != store::Backend::kPostgres) {
-        GTEST_SKIP() << "a SQLite file connection cannot be cut from outside";
-    }
+// A PostgreSQL connection can be cut from outside (a restart, a failover); a SQLite file
+// cannot, so this suite runs on PostgreSQL only.
+class PostgresConnectionTest : public DatabaseTest {};
+
+TEST_P(PostgresConnectionTest, LostConnectionsAre503ThenReconnect) {
     auto db = open(1);
     ASSERT_TRUE(db->ping());
-    {
+    const auto cut = [&] {
         soci::session admin(db_->pool());
         admin << "SELECT pg_terminate_backend(pid) FROM pg_stat_activity "
                  "WHERE datname = current_database() AND pid <> pg_backend_pid()";
-    }
+    };
+    cut();
     EXPECT_FALSE(db->ping());
+    EXPECT_TRUE(db->ping()) << "the lost connection is reconnected after the failure";
+    cut();
+    store::SqlOrganizationRepository orgs(*db);
+    try {
+        orgs.find("anything");
+        ADD_FAILURE() << "a lost connection must fail the call";
+    } catch (const scimd::Error& e) {
+        EXPECT_EQ(e.status(), 503);
+    }
+    EXPECT_FALSE(orgs.find("anything").has_value()) << "and the next call works again";
 }
+
+INSTANTIATE_TEST_SUITE_P(Postgres, PostgresConnectionTest,
+                         ::testing::Values(store::Backend::kPostgres), backend_name);
 
 // userName eq is the lookup every IdP sends before provisioning: it must use the unique
 // (org_id, user_name_key) index, not a scan of the tenant.
