@@ -713,7 +713,10 @@ private:
                     if (!item.is_string()) {
                         throw Error::invalid_value(std::string(key) + " must be an array of strings");
                     }
-                    joined += (joined.empty() ? "" : ",") + std::string(item.get_string());
+                    if (!joined.empty()) {
+                        joined += ',';
+                    }
+                    joined += item.get_string();
                 }
                 out = joined;
             }

@@ -1,6 +1,7 @@
 #include "scimd/store/database.hpp"
 
 #include <chrono>
+#include <mutex>
 #include <soci/postgresql/soci-postgresql.h>
 #include <soci/soci.h>
 #include <soci/sqlite3/soci-sqlite3.h>
@@ -74,9 +75,23 @@ DatabaseUrl DatabaseUrl::parse(const std::string& url) {
                                 "\" is not sqlite:PATH or postgresql://… (a libpq URI)");
 }
 
+// Process-wide SQLite settings, made before the first connection initializes the library:
+// each pooled connection is used by one thread at a time, so the per-connection mutexes
+// (serialized mode) and the global memory-statistics mutex, which every allocation of every
+// connection takes, only cost contention between the workers.
+namespace {
+void configure_sqlite_once() {
+    static std::once_flag once;
+    std::call_once(once, [] {
+        sqlite_api::sqlite3_config(SQLITE_CONFIG_MULTITHREAD);
+        sqlite_api::sqlite3_config(SQLITE_CONFIG_MEMSTATUS, 0);
+    });
+}
+}  // namespace
+
 Database::Database(const DatabaseUrl& url, std::size_t size)
     : backend_(url.backend), size_(size == 0 ? 1 : size),
-      pool_(std::make_unique<soci::connection_pool>(size_)) {
+      pool_((configure_sqlite_once(), std::make_unique<soci::connection_pool>(size_))) {
     const soci::backend_factory& factory = backend_ == Backend::kPostgres
                                                ? *soci::factory_postgresql()
                                                : *soci::factory_sqlite3();
@@ -112,7 +127,7 @@ int Database::migrate() {
     Lease lease(*this);
     soci::session& sql = *lease;
     sql << kCreateMigrationsTable;
-    WriteTx tx(sql, backend_);
+    WriteTx tx(sql, *this);
     if (backend_ == Backend::kPostgres) {
         sql << kPgLock;
     }
@@ -170,8 +185,9 @@ Lease::~Lease() {
     db_.pool().give_back(pos_);
 }
 
-WriteTx::WriteTx(soci::session& sql, Backend backend) : sql_(sql) {
-    if (backend == Backend::kSqlite) {
+WriteTx::WriteTx(soci::session& sql, Database& db) : sql_(sql) {
+    if (db.backend() == Backend::kSqlite) {
+        lock_ = std::unique_lock(db.write_mutex());
         sql_ << "BEGIN IMMEDIATE";
     } else {
         sql_ << "BEGIN";
@@ -191,6 +207,9 @@ WriteTx::~WriteTx() {
 void WriteTx::commit() {
     sql_ << "COMMIT";
     done_ = true;
+    if (lock_.owns_lock()) {
+        lock_.unlock();
+    }
 }
 
 void rethrow_translated(const soci::soci_error& e, Lease& lease) {

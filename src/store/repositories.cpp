@@ -1,10 +1,10 @@
 #include "scimd/store/repositories.hpp"
 
+#include "store/sql_filter.hpp"
+#include "store/sql_util.hpp"
 #include <soci/soci.h>
 
 #include "scimd/error.hpp"
-#include "store/sql_filter.hpp"
-#include "store/sql_util.hpp"
 
 namespace scimd::store {
 namespace {
@@ -48,7 +48,9 @@ constexpr const char* kUserColumns =
     "SELECT u.id, u.org_id, u.user_name, u.external_id, u.display_name, u.active, {doc}, "
     "u.version, u.created, u.last_modified FROM users u ";
 
-std::string with_doc(const char* text, Backend backend, const char* sqlite_form,
+std::string with_doc(const char* text,
+                     Backend backend,
+                     const char* sqlite_form,
                      const char* pg_form) {
     std::string s = text;
     const auto pos = s.find("{doc}");
@@ -56,7 +58,9 @@ std::string with_doc(const char* text, Backend backend, const char* sqlite_form,
     return s;
 }
 
-std::string user_columns(Backend b) { return with_doc(kUserColumns, b, "u.document", "u.document::text"); }
+std::string user_columns(Backend b) {
+    return with_doc(kUserColumns, b, "u.document", "u.document::text");
+}
 
 // Row buffers for reading a user with the statement API.
 struct UserRow {
@@ -107,13 +111,19 @@ struct UserBinds {
     long long version;
 
     explicit UserBinds(const core::UserRecord& u)
-        : id(u.id), org_id(u.org_id), user_name(u.user_name), user_name_key(fold_case(u.user_name)),
+        : id(u.id),
+          org_id(u.org_id),
+          user_name(u.user_name),
+          user_name_key(fold_case(u.user_name)),
           external_id(u.external_id.value_or("")),
           display_name(u.display_name.value_or("")),
-          display_key(fold_case(u.display_name.value_or(""))), document(u.document),
-          created(u.created), modified(u.last_modified),
+          display_key(fold_case(u.display_name.value_or(""))),
+          document(u.document),
+          created(u.created),
+          modified(u.last_modified),
           ext_ind(u.external_id ? soci::i_ok : soci::i_null),
-          dn_ind(u.display_name ? soci::i_ok : soci::i_null), active(u.active ? 1 : 0),
+          dn_ind(u.display_name ? soci::i_ok : soci::i_null),
+          active(u.active ? 1 : 0),
           version(u.version) {}
 };
 
@@ -152,7 +162,8 @@ void SqlOrganizationRepository::insert(const core::Organization& org) {
                 soci::use(created, "created");
         } catch (const soci::soci_error& e) {
             if (is_unique_violation(e)) {
-                throw Error::uniqueness("an organization named \"" + org.name + "\" already exists");
+                throw Error::uniqueness("an organization named \"" + org.name +
+                                        "\" already exists");
             }
             throw;
         }
@@ -197,28 +208,31 @@ void SqlTokenRepository::insert(const core::ScimToken& t) {
 }
 
 namespace {
-std::vector<core::ScimToken> read_tokens(soci::session& sql, const std::string& where,
+// Typed row buffers: every request authenticates, so this read avoids SOCI's dynamic rows.
+std::vector<core::ScimToken> read_tokens(soci::session& sql,
+                                         const std::string& where,
                                          std::string key) {
     std::vector<core::ScimToken> out;
-    soci::rowset<soci::row> rows =
-        (sql.prepare << std::string(kTokenColumns) + where, soci::use(key, "key"));
-    for (const soci::row& r : rows) {
-        core::ScimToken t;
-        t.id = r.get<std::string>(0);
-        t.org_id = r.get<std::string>(1);
-        t.name = r.get<std::string>(2);
-        t.hash = r.get<std::string>(3);
-        t.created = r.get<std::string>(4);
-        if (r.get_indicator(5) == soci::i_ok) {
-            t.expires = r.get<std::string>(5);
+    core::ScimToken t;
+    std::string expires, revoked, last_used;
+    soci::indicator exp_ind = soci::i_ok, rev_ind = soci::i_ok, used_ind = soci::i_ok;
+    soci::statement st = (sql.prepare << std::string(kTokenColumns) + where, soci::use(key, "key"),
+                          soci::into(t.id), soci::into(t.org_id), soci::into(t.name),
+                          soci::into(t.hash), soci::into(t.created), soci::into(expires, exp_ind),
+                          soci::into(revoked, rev_ind), soci::into(last_used, used_ind));
+    st.execute(false);
+    while (st.fetch()) {
+        core::ScimToken row = t;
+        if (exp_ind == soci::i_ok) {
+            row.expires = expires;
         }
-        if (r.get_indicator(6) == soci::i_ok) {
-            t.revoked = r.get<std::string>(6);
+        if (rev_ind == soci::i_ok) {
+            row.revoked = revoked;
         }
-        if (r.get_indicator(7) == soci::i_ok) {
-            t.last_used = r.get<std::string>(7);
+        if (used_ind == soci::i_ok) {
+            row.last_used = last_used;
         }
-        out.push_back(std::move(t));
+        out.push_back(std::move(row));
     }
     return out;
 }
@@ -240,7 +254,8 @@ std::vector<core::ScimToken> SqlTokenRepository::list(const std::string& org_id)
     });
 }
 
-bool SqlTokenRepository::revoke(const std::string& org_id, const std::string& id,
+bool SqlTokenRepository::revoke(const std::string& org_id,
+                                const std::string& id,
                                 const std::string& at) {
     return with_session(db_, [&](soci::session& sql) {
         std::string o = org_id, i = id, a = at;
@@ -284,16 +299,16 @@ void SqlUserRepository::insert(const core::UserRecord& user) {
         UserBinds b(user);
         long long seq = 0;
         try {
-            WriteTx tx(sql, db_.backend());
+            WriteTx tx(sql, db_);
             sql << with_doc(kInsertUser, db_.backend(), ":document", "CAST(:document AS jsonb)"),
-                soci::use(b.id, "id"), soci::use(b.org_id, "org_id"), soci::use(b.user_name, "user_name"),
-                soci::use(b.user_name_key, "user_name_key"),
+                soci::use(b.id, "id"), soci::use(b.org_id, "org_id"),
+                soci::use(b.user_name, "user_name"), soci::use(b.user_name_key, "user_name_key"),
                 soci::use(b.external_id, b.ext_ind, "external_id"),
                 soci::use(b.display_name, b.dn_ind, "display_name"),
-                soci::use(b.display_key, b.dn_ind, "display_name_key"), soci::use(b.active, "active"),
-                soci::use(b.document, "document"), soci::use(b.version, "version"),
-                soci::use(b.created, "created"), soci::use(b.modified, "last_modified"),
-                soci::into(seq);
+                soci::use(b.display_key, b.dn_ind, "display_name_key"),
+                soci::use(b.active, "active"), soci::use(b.document, "document"),
+                soci::use(b.version, "version"), soci::use(b.created, "created"),
+                soci::use(b.modified, "last_modified"), soci::into(seq);
             write_emails(sql, seq, user, false);
             tx.commit();
         } catch (const soci::soci_error& e) {
@@ -310,29 +325,35 @@ void SqlUserRepository::insert_many(const std::vector<core::UserRecord>& users) 
         return;
     }
     return with_session(db_, [&](soci::session& sql) {
-        WriteTx tx(sql, db_.backend());
+        WriteTx tx(sql, db_);
         UserBinds b(users.front());
         long long seq = 0;
-        soci::statement st =
-            (sql.prepare << with_doc(kInsertUser, db_.backend(), ":document", "CAST(:document AS jsonb)"),
-             soci::use(b.id, "id"), soci::use(b.org_id, "org_id"), soci::use(b.user_name, "user_name"),
-             soci::use(b.user_name_key, "user_name_key"),
-             soci::use(b.external_id, b.ext_ind, "external_id"),
-             soci::use(b.display_name, b.dn_ind, "display_name"),
-             soci::use(b.display_key, b.dn_ind, "display_name_key"), soci::use(b.active, "active"),
-             soci::use(b.document, "document"), soci::use(b.version, "version"),
-             soci::use(b.created, "created"), soci::use(b.modified, "last_modified"), soci::into(seq));
-        try {
-            for (const core::UserRecord& u : users) {
-                b = UserBinds(u);
-                st.execute(true);
-                write_emails(sql, seq, u, false);
+        // The statement is finished before COMMIT: SQLite refuses to commit while an
+        // INSERT … RETURNING is still open ("SQL statements in progress").
+        {
+            soci::statement st =
+                (sql.prepare << with_doc(kInsertUser, db_.backend(), ":document",
+                                         "CAST(:document AS jsonb)"),
+                 soci::use(b.id, "id"), soci::use(b.org_id, "org_id"),
+                 soci::use(b.user_name, "user_name"), soci::use(b.user_name_key, "user_name_key"),
+                 soci::use(b.external_id, b.ext_ind, "external_id"),
+                 soci::use(b.display_name, b.dn_ind, "display_name"),
+                 soci::use(b.display_key, b.dn_ind, "display_name_key"),
+                 soci::use(b.active, "active"), soci::use(b.document, "document"),
+                 soci::use(b.version, "version"), soci::use(b.created, "created"),
+                 soci::use(b.modified, "last_modified"), soci::into(seq));
+            try {
+                for (const core::UserRecord& u : users) {
+                    b = UserBinds(u);
+                    st.execute(true);
+                    write_emails(sql, seq, u, false);
+                }
+            } catch (const soci::soci_error& e) {
+                if (is_unique_violation(e)) {
+                    throw Error::uniqueness("userName \"" + b.user_name + "\" is already in use");
+                }
+                throw;
             }
-        } catch (const soci::soci_error& e) {
-            if (is_unique_violation(e)) {
-                throw Error::uniqueness("userName \"" + b.user_name + "\" is already in use");
-            }
-            throw;
         }
         tx.commit();
     });
@@ -344,15 +365,16 @@ bool SqlUserRepository::update(const core::UserRecord& user, std::int64_t expect
         long long expected = expected_version;
         long long seq = 0;
         try {
-            WriteTx tx(sql, db_.backend());
+            WriteTx tx(sql, db_);
             sql << with_doc(kUpdateUser, db_.backend(), ":document", "CAST(:document AS jsonb)"),
                 soci::use(b.user_name, "user_name"), soci::use(b.user_name_key, "user_name_key"),
                 soci::use(b.external_id, b.ext_ind, "external_id"),
                 soci::use(b.display_name, b.dn_ind, "display_name"),
-                soci::use(b.display_key, b.dn_ind, "display_name_key"), soci::use(b.active, "active"),
-                soci::use(b.document, "document"), soci::use(b.version, "version"),
-                soci::use(b.modified, "last_modified"), soci::use(b.org_id, "org_id"),
-                soci::use(b.id, "id"), soci::use(expected, "expected"), soci::into(seq);
+                soci::use(b.display_key, b.dn_ind, "display_name_key"),
+                soci::use(b.active, "active"), soci::use(b.document, "document"),
+                soci::use(b.version, "version"), soci::use(b.modified, "last_modified"),
+                soci::use(b.org_id, "org_id"), soci::use(b.id, "id"),
+                soci::use(expected, "expected"), soci::into(seq);
             if (!sql.got_data()) {
                 return false;
             }
@@ -371,7 +393,7 @@ bool SqlUserRepository::update(const core::UserRecord& user, std::int64_t expect
 bool SqlUserRepository::remove(const std::string& org_id, const std::string& id) {
     return with_session(db_, [&](soci::session& sql) {
         std::string org = org_id, key = id;
-        WriteTx tx(sql, db_.backend());
+        WriteTx tx(sql, db_);
         soci::statement st =
             (sql.prepare << kDeleteUser, soci::use(org, "org_id"), soci::use(key, "id"));
         st.execute(true);
@@ -383,30 +405,41 @@ bool SqlUserRepository::remove(const std::string& org_id, const std::string& id)
 
 core::Page<core::UserRecord> SqlUserRepository::list(const std::string& org_id,
                                                      const core::ListQuery& query) {
-    SqlParams params;
-    std::string where = "WHERE u.org_id = :org";
+    // The filter is translated twice, once per use in the statement: SOCI's PostgreSQL
+    // backend numbers every placeholder occurrence, so each use binds values of its own.
+    SqlParams page_params("p");
+    SqlParams count_params("c");
+    std::string page_where = "WHERE u.org_id = :org";
+    std::string count_where = "WHERE u.org_id = :org2";
     if (query.filter != nullptr) {
-        where += " AND " + user_filter_sql(*query.filter, db_.backend(), params, org_id);
+        page_where += " AND " + user_filter_sql(*query.filter, db_.backend(), page_params, org_id);
+        count_where +=
+            " AND " + user_filter_sql(*query.filter, db_.backend(), count_params, org_id);
     }
     const long long offset = query.start_index > 1 ? query.start_index - 1 : 0;
     return with_session(db_, [&](soci::session& sql) {
         std::string org = org_id;
+        std::string org2 = org_id;
         core::Page<core::UserRecord> page;
         if (query.count > 0) {
-            // One statement returns the page and, with a window count, totalResults: the two
-            // come from the same snapshot, and the common lookup costs one round trip.
+            // One statement returns the page and, through an uncorrelated subquery that the
+            // database computes once, totalResults: both come from the same snapshot, and an
+            // IdP's lookup costs one round trip.
             long long limit = query.count;
             long long off = offset;
             long long total = 0;
             const core::SortSpec* sort = query.sort ? &*query.sort : nullptr;
             std::string text = user_columns(db_.backend());
-            text.insert(text.find(" FROM users u"), ", COUNT(*) OVER ()");
+            text.insert(text.find(" FROM users u"),
+                        ", (SELECT COUNT(*) FROM users u " + count_where + ")");
             soci::statement st(sql);
             st.alloc();
-            st.prepare(text + where + " ORDER BY " + user_sort_sql(sort, db_.backend()) +
+            st.prepare(text + page_where + " ORDER BY " + user_sort_sql(sort, db_.backend()) +
                        " LIMIT :limit OFFSET :offset");
+            st.exchange(soci::use(org2, "org2"));
+            count_params.bind(st);
             st.exchange(soci::use(org, "org"));
-            params.bind(st);
+            page_params.bind(st);
             st.exchange(soci::use(limit, "limit"));
             st.exchange(soci::use(off, "offset"));
             UserRow row;
@@ -428,9 +461,9 @@ core::Page<core::UserRecord> SqlUserRepository::list(const std::string& org_id,
         long long total = 0;
         soci::statement st(sql);
         st.alloc();
-        st.prepare("SELECT COUNT(*) FROM users u " + where);
+        st.prepare("SELECT COUNT(*) FROM users u " + page_where);
         st.exchange(soci::use(org, "org"));
-        params.bind(st);
+        page_params.bind(st);
         st.exchange(soci::into(total));
         st.define_and_bind();
         st.execute(true);

@@ -128,7 +128,7 @@ public:
             case Filter::Kind::kOr:
                 return chain(f, [this](const Filter& c) { return filter(c); });
             case Filter::Kind::kNot:
-                return "(NOT " + filter(f.children.at(0)) + ")";
+                return "((" + filter(f.children.at(0)) + ") IS NOT TRUE)";
             case Filter::Kind::kValuePath:
                 return value_path(f.attr, f.children.at(0));
             case Filter::Kind::kCompare:
@@ -189,12 +189,12 @@ private:
             Filter positive = f;
             if (f.value.kind == Literal::Kind::kNull) {
                 positive.op = CompareOp::kPr;  // ne null: some value is present
-                return f.op == CompareOp::kEq ? "(NOT " + value_path(a, positive) + ")"
+                return f.op == CompareOp::kEq ? "((" + value_path(a, positive) + ") IS NOT TRUE)"
                                               : value_path(a, positive);
             }
             if (f.op == CompareOp::kNe) {
                 positive.op = CompareOp::kEq;
-                return "(NOT " + value_path(a, positive) + ")";
+                return "((" + value_path(a, positive) + ") IS NOT TRUE)";
             }
             return value_path(a, f);
         }
@@ -297,7 +297,7 @@ private:
             case Filter::Kind::kOr:
                 return chain(f, [&](const Filter& c) { return element(c, where, base); });
             case Filter::Kind::kNot:
-                return "(NOT " + element(f.children.at(0), where, base) + ")";
+                return "((" + element(f.children.at(0), where, base) + ") IS NOT TRUE)";
             case Filter::Kind::kValuePath:
                 throw Error::invalid_filter("a value path cannot be nested in another");
             case Filter::Kind::kCompare:
@@ -327,7 +327,10 @@ private:
         return params_.add(e.fold_value ? fold_case(text) : text);
     }
 
-    // One comparison of an operand with the filter's literal, never NULL (so NOT works).
+    // One comparison of an operand with the filter's literal. Positive comparisons stay plain
+    // (`u.user_name_key = :p0`) so that the database can use its indexes; a comparison with
+    // a missing value is NULL, which WHERE treats as false, and every negation is written
+    // `(…) IS NOT TRUE`, so that NOT of a NULL is true, as protocol::matches() has it.
     std::string leaf(const Expr& e, const Filter& f) {
         count_comparison();
         std::string x = e.sql;
@@ -342,7 +345,7 @@ private:
         const Literal& v = f.value;
         if (f.op == CompareOp::kPr) {
             if (e.kind == Operand::kText || e.kind == Operand::kFoldedText) {
-                return "((" + x + " IS NOT NULL AND " + x + " <> '') IS TRUE)";
+                return "((" + x + " IS NOT NULL AND " + x + " <> ''))";
             }
             return "(" + x + " IS NOT NULL)";
         }
@@ -367,7 +370,7 @@ private:
                 rhs = b ? "'true'" : "'false'";
             }
             if (f.op == CompareOp::kEq) {
-                return "((" + x + " = " + rhs + ") IS TRUE)";
+                return "((" + x + " = " + rhs + "))";
             }
             if (f.op == CompareOp::kNe) {
                 return "((" + x + " = " + rhs + ") IS NOT TRUE)";
@@ -381,12 +384,12 @@ private:
             }
             const std::string p = params_.add(n);
             switch (f.op) {
-                case CompareOp::kEq: return "((" + x + " = " + p + ") IS TRUE)";
+                case CompareOp::kEq: return "((" + x + " = " + p + "))";
                 case CompareOp::kNe: return "((" + x + " = " + p + ") IS NOT TRUE)";
-                case CompareOp::kGt: return "((" + x + " > " + p + ") IS TRUE)";
-                case CompareOp::kGe: return "((" + x + " >= " + p + ") IS TRUE)";
-                case CompareOp::kLt: return "((" + x + " < " + p + ") IS TRUE)";
-                case CompareOp::kLe: return "((" + x + " <= " + p + ") IS TRUE)";
+                case CompareOp::kGt: return "((" + x + " > " + p + "))";
+                case CompareOp::kGe: return "((" + x + " >= " + p + "))";
+                case CompareOp::kLt: return "((" + x + " < " + p + "))";
+                case CompareOp::kLe: return "((" + x + " <= " + p + "))";
                 default: throw Error::invalid_filter("co, sw and ew apply to strings only");
             }
         }
@@ -400,28 +403,28 @@ private:
             return "(" + x + " IS NOT NULL)";
         }
         switch (f.op) {
-            case CompareOp::kEq: return "((" + x + " = " + params_.add(value) + ") IS TRUE)";
+            case CompareOp::kEq: return "((" + x + " = " + params_.add(value) + "))";
             case CompareOp::kNe: return "((" + x + " = " + params_.add(value) + ") IS NOT TRUE)";
-            case CompareOp::kGt: return "((" + x + " > " + params_.add(value) + ") IS TRUE)";
-            case CompareOp::kGe: return "((" + x + " >= " + params_.add(value) + ") IS TRUE)";
-            case CompareOp::kLt: return "((" + x + " < " + params_.add(value) + ") IS TRUE)";
-            case CompareOp::kLe: return "((" + x + " <= " + params_.add(value) + ") IS TRUE)";
+            case CompareOp::kGt: return "((" + x + " > " + params_.add(value) + "))";
+            case CompareOp::kGe: return "((" + x + " >= " + params_.add(value) + "))";
+            case CompareOp::kLt: return "((" + x + " < " + params_.add(value) + "))";
+            case CompareOp::kLe: return "((" + x + " <= " + params_.add(value) + "))";
             case CompareOp::kCo: {
                 const std::string p = params_.add(value);
-                return backend_ == Backend::kSqlite ? "((instr(" + x + ", " + p + ") > 0) IS TRUE)"
-                                                    : "((strpos(" + x + ", " + p + ") > 0) IS TRUE)";
+                return backend_ == Backend::kSqlite ? "((instr(" + x + ", " + p + ") > 0))"
+                                                    : "((strpos(" + x + ", " + p + ") > 0))";
             }
             case CompareOp::kSw: {
                 const std::string p1 = params_.add(value);
                 const std::string p2 = params_.add(value);
-                return "((substr(" + x + ", 1, length(" + p1 + ")) = " + p2 + ") IS TRUE)";
+                return "((substr(" + x + ", 1, length(" + p1 + ")) = " + p2 + "))";
             }
             case CompareOp::kEw: {
                 const std::string p1 = params_.add(value);
                 const std::string p2 = params_.add(value);
                 return backend_ == Backend::kSqlite
-                           ? "((substr(" + x + ", -length(" + p1 + ")) = " + p2 + ") IS TRUE)"
-                           : "((right(" + x + ", length(" + p1 + ")) = " + p2 + ") IS TRUE)";
+                           ? "((substr(" + x + ", -length(" + p1 + ")) = " + p2 + "))"
+                           : "((right(" + x + ", length(" + p1 + ")) = " + p2 + "))";
             }
             case CompareOp::kPr: break;
         }
@@ -438,14 +441,14 @@ private:
 
 std::string SqlParams::add(std::string value) {
     strings_.push_back(std::move(value));
-    std::string name = "p" + std::to_string(slots_.size());
+    std::string name = prefix_ + std::to_string(slots_.size());
     slots_.push_back({false, strings_.size() - 1, name});
     return ":" + name;
 }
 
 std::string SqlParams::add(double value) {
     numbers_.push_back(value);
-    std::string name = "p" + std::to_string(slots_.size());
+    std::string name = prefix_ + std::to_string(slots_.size());
     slots_.push_back({true, numbers_.size() - 1, name});
     return ":" + name;
 }

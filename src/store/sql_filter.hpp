@@ -15,6 +15,10 @@ namespace scimd::store {
 /// never spliced into SQL text; only attribute names from the schemas become SQL text.
 class SqlParams {
 public:
+    /// `prefix` names the placeholders (":p0", ":p1", …): two sets bound to one statement
+    /// need different prefixes.
+    explicit SqlParams(std::string prefix = "p") : prefix_(std::move(prefix)) {}
+
     /// Returns the placeholder (":p3") for a new bound string.
     std::string add(std::string value);
     /// Returns the placeholder for a new bound number.
@@ -28,6 +32,7 @@ private:
         std::size_t index;
         std::string name;
     };
+    std::string prefix_;
     std::deque<std::string> strings_;
     std::deque<double> numbers_;
     std::vector<Slot> slots_;

@@ -1,6 +1,7 @@
 #pragma once
 
 #include <cstddef>
+#include <mutex>
 #include <string>
 
 #include <soci/soci.h>
@@ -35,13 +36,14 @@ private:
 /// destructor unless committed.
 class WriteTx {
 public:
-    WriteTx(soci::session& sql, Backend backend);
+    WriteTx(soci::session& sql, Database& db);
     ~WriteTx();
     WriteTx(const WriteTx&) = delete;
     WriteTx& operator=(const WriteTx&) = delete;
     void commit();
 
 private:
+    std::unique_lock<std::mutex> lock_;  // held on SQLite only
     soci::session& sql_;
     bool done_ = false;
 };

@@ -2,6 +2,7 @@
 
 #include <cstddef>
 #include <memory>
+#include <mutex>
 #include <string>
 
 namespace soci {
@@ -42,10 +43,16 @@ public:
     /// True when a trivial query succeeds (for /readyz).
     bool ping();
 
+    /// Serializes this process's SQLite writers: they queue here, in order, instead of
+    /// polling in SQLite's busy handler (which sleeps up to 100 ms between tries). Other
+    /// processes (the CLI) still meet the busy timeout.
+    std::mutex& write_mutex() noexcept { return write_mutex_; }
+
 private:
     Backend backend_;
     std::size_t size_;
     std::unique_ptr<soci::connection_pool> pool_;
+    std::mutex write_mutex_;
 };
 
 }  // namespace scimd::store
