@@ -8,6 +8,8 @@
 #include <utility>
 
 #include <boost/json/array.hpp>
+#include <boost/json/monotonic_resource.hpp>
+#include <boost/json/serialize.hpp>
 #include <boost/json/parse.hpp>
 #include <boost/json/string.hpp>
 
@@ -887,6 +889,94 @@ void prepare_user_record(json::object& doc, core::UserRecord& rec) {
             rec.emails.push_back(std::move(er));
         }
     }
+}
+
+namespace {
+
+// Whether every attribute of `type` that a stored document can hold is in the default
+// representation: true unless some attribute or sub-attribute (other than password, which
+// is never stored) is returned "never" or "request".
+bool default_is_verbatim(const SchemaRegistry& registry, const ResourceTypeDef& type) {
+    const auto hidden = [](const AttributeDef& a) {
+        return (a.returned == Returned::kNever || a.returned == Returned::kRequest) &&
+               !iequals(a.name, "password");
+    };
+    std::vector<const SchemaDef*> schemas{registry.schema(type.schema)};
+    for (const SchemaExtensionRef& ref : type.extensions) {
+        schemas.push_back(registry.schema(ref.schema));
+    }
+    for (const SchemaDef* schema : schemas) {
+        if (schema == nullptr) {
+            return false;
+        }
+        for (const AttributeDef& a : schema->attributes) {
+            if (hidden(a)) {
+                return false;
+            }
+            for (const AttributeDef& sub : a.sub_attributes) {
+                if (hidden(sub)) {
+                    return false;
+                }
+            }
+        }
+    }
+    return true;
+}
+
+void append_member(std::string& out, std::string_view key, const json::value& value) {
+    out += ',';
+    out += json::serialize(json::string_view(key.data(), key.size()));
+    out += ':';
+    out += json::serialize(value);
+}
+
+}  // namespace
+
+std::optional<std::string> render_default_text(
+    std::string_view document, const std::string& id, const json::object& meta,
+    const SchemaRegistry& registry, const ResourceTypeDef& type,
+    const std::function<void(json::object&)>& adjust) {
+    // The answer depends only on the (immutable) registry and type: remember the last one.
+    thread_local const ResourceTypeDef* checked_type = nullptr;
+    thread_local const SchemaRegistry* checked_registry = nullptr;
+    thread_local bool verbatim = false;
+    if (checked_type != &type || checked_registry != &registry) {
+        verbatim = default_is_verbatim(registry, type);
+        checked_type = &type;
+        checked_registry = &registry;
+    }
+    if (!verbatim) {
+        return std::nullopt;
+    }
+    unsigned char buffer[8192];
+    json::monotonic_resource arena(buffer, sizeof buffer);
+    json::value parsed = json::parse(document, &arena);
+    json::object* doc = parsed.if_object();
+    if (doc == nullptr) {
+        return std::nullopt;
+    }
+    if (adjust) {
+        adjust(*doc);
+    }
+    std::string out;
+    out.reserve(document.size() + 384);
+    out += "{\"schemas\":";
+    if (const json::value* schemas = doc->if_contains("schemas")) {
+        out += json::serialize(*schemas);
+    } else {
+        out += json::serialize(json::array{json::string(type.schema)});
+    }
+    append_member(out, "id", json::string(id));
+    for (const auto& kv : *doc) {
+        if (kv.key() == "schemas" || kv.key() == "id" || kv.key() == "meta" ||
+            kv.key() == "password") {
+            continue;
+        }
+        append_member(out, kv.key(), kv.value());
+    }
+    append_member(out, "meta", meta);
+    out += '}';
+    return out;
 }
 
 }  // namespace scimd::protocol

@@ -497,23 +497,38 @@ private:
                             {"version", etag_of(u.version)}};
     }
 
-    json::object render(const core::UserRecord& u, const Projection& p) const {
-        json::value doc = json::parse(u.document);
-        json::object out = render_resource(doc.as_object(), u.id, meta_of(u), ctx_.registry,
-                                           user_type(), p);
-        // R-45: manager goes out as a complex object with its $ref.
-        if (auto* ext = out.if_contains(kEnterpriseUserSchema); ext && ext->is_object()) {
+    // R-45: manager goes out as a complex object with its $ref.
+    void add_manager_ref(json::object& resource) const {
+        if (auto* ext = resource.if_contains(kEnterpriseUserSchema); ext && ext->is_object()) {
             if (auto* mgr = ext->get_object().if_contains("manager"); mgr && mgr->is_object()) {
                 if (auto* v = mgr->get_object().if_contains("value"); v && v->is_string()) {
                     mgr->get_object()["$ref"] = base() + "/Users/" + path_segment(v->get_string());
                 }
             }
         }
-        return out;
+    }
+
+    // The resource as JSON text; the default representation skips building a second tree.
+    std::string render(const core::UserRecord& u, const Projection& p) const {
+        if (p.attributes.empty() && p.excluded_attributes.empty()) {
+            if (auto text = render_default_text(u.document, u.id, meta_of(u), ctx_.registry,
+                                                user_type(),
+                                                [this](json::object& d) { add_manager_ref(d); })) {
+                return std::move(*text);
+            }
+        }
+        json::value doc = json::parse(u.document);
+        json::object out = render_resource(doc.as_object(), u.id, meta_of(u), ctx_.registry,
+                                           user_type(), p);
+        add_manager_ref(out);
+        return json::serialize(out);
     }
 
     Response resource_response(int status, const core::UserRecord& u, const Projection& p) {
-        Response res = json_response(req_, status, render(u, p));
+        Response res;
+        res.status = status;
+        res.headers.emplace_back("Content-Type", response_media_type(req_));
+        res.body = render(u, p);
         res.headers.emplace_back("ETag", etag_of(u.version));
         if (status == 201) {
             res.headers.emplace_back("Location", base() + "/Users/" + u.id);
@@ -780,18 +795,23 @@ private:
         q.count = std::clamp<std::int64_t>(p.count.value_or(ctx_.registry.max_results()), 0,
                                            ctx_.registry.max_results());
         core::Page<core::UserRecord> page = ctx_.users.list(org_, q);
-        json::array resources;
-        resources.reserve(page.items.size());
-        for (const auto& u : page.items) {
-            resources.push_back(render(u, projection));
+        // The envelope is written around the resources' text (R-22: integers; R-18:
+        // Resources always present, even empty).
+        Response res;
+        res.headers.emplace_back("Content-Type", response_media_type(req_));
+        std::string& body = res.body;
+        body = R"({"schemas":[")" + std::string(kListResponseSchema) +
+               R"("],"totalResults":)" + std::to_string(page.total) +
+               R"(,"startIndex":)" + std::to_string(q.start_index) +
+               R"(,"itemsPerPage":)" + std::to_string(page.items.size()) + R"(,"Resources":[)";
+        for (std::size_t i = 0; i < page.items.size(); ++i) {
+            if (i > 0) {
+                body += ',';
+            }
+            body += render(page.items[i], projection);
         }
-        json::object o;
-        o["schemas"] = json::array{json::string(kListResponseSchema)};
-        o["totalResults"] = page.total;
-        o["startIndex"] = q.start_index;
-        o["itemsPerPage"] = resources.size();
-        o["Resources"] = std::move(resources);  // always present, even empty (R-18)
-        return json_response(req_, 200, o);
+        body += "]}";
+        return res;
     }
 
 public:

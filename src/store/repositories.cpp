@@ -44,6 +44,10 @@ constexpr const char* kInsertEmail =
     "INSERT INTO user_emails (user_seq, org_id, value_key, type_key, is_primary) "
     "VALUES (:seq, :org_id, :value_key, :type_key, :is_primary)";
 constexpr const char* kDeleteUser = "DELETE FROM users WHERE org_id = :org_id AND id = :id";
+// organizations.user_count is kept in the transaction of every insert and delete, so that
+// an unfiltered list answers totalResults without counting the tenant's rows.
+constexpr const char* kCountUsers =
+    "UPDATE organizations SET user_count = user_count + :delta WHERE id = :org_id";
 constexpr const char* kUserColumns =
     "SELECT u.id, u.org_id, u.user_name, u.external_id, u.display_name, u.active, {doc}, "
     "u.version, u.created, u.last_modified FROM users u ";
@@ -82,22 +86,23 @@ struct UserRow {
         st.exchange(soci::into(modified));
     }
 
-    core::UserRecord record() const {
+    // Moves the fetched values out; the buffers are refilled by the next fetch.
+    core::UserRecord record() {
         core::UserRecord u;
-        u.id = id;
-        u.org_id = org_id;
-        u.user_name = user_name;
+        u.id = std::move(id);
+        u.org_id = std::move(org_id);
+        u.user_name = std::move(user_name);
         if (ext_ind == soci::i_ok) {
-            u.external_id = external_id;
+            u.external_id = std::move(external_id);
         }
         if (dn_ind == soci::i_ok) {
-            u.display_name = display_name;
+            u.display_name = std::move(display_name);
         }
         u.active = active != 0;
-        u.document = document;
+        u.document = std::move(document);
         u.version = version;
-        u.created = created;
-        u.last_modified = modified;
+        u.created = std::move(created);
+        u.last_modified = std::move(modified);
         return u;
     }
 };
@@ -126,6 +131,11 @@ struct UserBinds {
           active(u.active ? 1 : 0),
           version(u.version) {}
 };
+
+void add_to_count(soci::session& sql, const std::string& org_id, long long delta) {
+    std::string org = org_id;
+    sql << kCountUsers, soci::use(delta, "delta"), soci::use(org, "org_id");
+}
 
 void write_emails(soci::session& sql, long long seq, const core::UserRecord& u, bool replace) {
     if (replace) {
@@ -310,6 +320,7 @@ void SqlUserRepository::insert(const core::UserRecord& user) {
                 soci::use(b.version, "version"), soci::use(b.created, "created"),
                 soci::use(b.modified, "last_modified"), soci::into(seq);
             write_emails(sql, seq, user, false);
+            add_to_count(sql, b.org_id, 1);
             tx.commit();
         } catch (const soci::soci_error& e) {
             if (is_unique_violation(e)) {
@@ -347,6 +358,7 @@ void SqlUserRepository::insert_many(const std::vector<core::UserRecord>& users) 
                     b = UserBinds(u);
                     st.execute(true);
                     write_emails(sql, seq, u, false);
+                    add_to_count(sql, b.org_id, 1);
                 }
             } catch (const soci::soci_error& e) {
                 if (is_unique_violation(e)) {
@@ -398,6 +410,9 @@ bool SqlUserRepository::remove(const std::string& org_id, const std::string& id)
             (sql.prepare << kDeleteUser, soci::use(org, "org_id"), soci::use(key, "id"));
         st.execute(true);
         const bool removed = st.get_affected_rows() > 0;
+        if (removed) {
+            add_to_count(sql, org, -1);
+        }
         tx.commit();
         return removed;
     });
@@ -431,11 +446,17 @@ core::Page<core::UserRecord> SqlUserRepository::list(const std::string& org_id,
             const core::SortSpec* sort = query.sort ? &*query.sort : nullptr;
             std::string text = user_columns(db_.backend());
             text.insert(text.find(" FROM users u"),
-                        ", (SELECT COUNT(*) FROM users u " + count_where + ")");
+                        query.filter == nullptr
+                            ? ", (SELECT user_count FROM organizations WHERE id = :org2)"
+                            : ", (SELECT COUNT(*) FROM users u " + count_where + ")");
+            // The page's rows are chosen first by their keys alone (an index-only scan when
+            // the filter and order allow it), and only those rows are read whole: OFFSET
+            // then skips index entries, not documents.
+            const std::string order = " ORDER BY " + user_sort_sql(sort, db_.backend());
             soci::statement st(sql);
             st.alloc();
-            st.prepare(text + page_where + " ORDER BY " + user_sort_sql(sort, db_.backend()) +
-                       " LIMIT :limit OFFSET :offset");
+            st.prepare(text + "WHERE u.seq IN (SELECT u.seq FROM users u " + page_where + order +
+                       " LIMIT :limit OFFSET :offset)" + order);
             st.exchange(soci::use(org2, "org2"));
             count_params.bind(st);
             st.exchange(soci::use(org, "org"));

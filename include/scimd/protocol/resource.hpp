@@ -1,5 +1,6 @@
 #pragma once
 
+#include <functional>
 #include <optional>
 #include <set>
 #include <string>
@@ -74,6 +75,18 @@ boost::json::object render_resource(const boost::json::object& doc, const std::s
                                     const boost::json::object& meta,
                                     const SchemaRegistry& registry, const ResourceTypeDef& type,
                                     const Projection& projection);
+
+/// The default representation (no attributes / excludedAttributes asked for) as JSON text,
+/// straight from the stored document: `schemas`, `id`, the document's attributes, `meta`.
+/// Equal, as JSON, to serializing render_resource() with an empty projection, but without
+/// building a second tree: the parse uses one arena and each member is serialized as it is.
+/// `adjust` may change the parsed document first (e.g. add `$ref`s). nullopt when the
+/// resource type has attributes that the default representation leaves out (returned
+/// "never" or "request" other than `password`, which is never stored): use render_resource.
+std::optional<std::string> render_default_text(
+    std::string_view document, const std::string& id, const boost::json::object& meta,
+    const SchemaRegistry& registry, const ResourceTypeDef& type,
+    const std::function<void(boost::json::object&)>& adjust);
 
 /// Coerces "true"/"True"/"FALSE"… to a boolean; other strings → nullopt.
 std::optional<bool> coerce_bool(const boost::json::value& v);

@@ -1,7 +1,8 @@
 CREATE TABLE organizations (
     id TEXT PRIMARY KEY,
     name TEXT NOT NULL UNIQUE,
-    created TEXT NOT NULL
+    created TEXT NOT NULL,
+    user_count BIGINT NOT NULL DEFAULT 0
 );
 
 CREATE TABLE scim_tokens (
