@@ -5,7 +5,8 @@
 namespace scimd::app {
 namespace json = boost::json;
 
-App::App(const std::string& db_url, http::ServerConfig config, const std::string& public_url) {
+App::App(const std::string& db_url, http::ServerConfig config, const std::string& public_url,
+         std::chrono::milliseconds token_cache_ttl) {
     db_ = std::make_unique<store::Database>(store::DatabaseUrl::parse(db_url),
                                             config.workers ? config.workers : 1);
     db_->migrate();
@@ -17,7 +18,7 @@ App::App(const std::string& db_url, http::ServerConfig config, const std::string
     }
     scim_ = std::make_unique<protocol::ScimService>(protocol::ScimContext{
         *users_, *tokens_, clock_, protocol::SchemaRegistry::builtin(),
-        base + std::string(protocol::kScimPrefix)});
+        base + std::string(protocol::kScimPrefix), token_cache_ttl});
     server_ = std::make_unique<http::Server>(std::move(config),
                                              [this](const protocol::Request& r) { return route(r); });
 }

@@ -19,7 +19,8 @@ namespace {
 constexpr const char* kUsage = R"(usage: scimd COMMAND [OPTIONS]
 
   serve  --db URL --listen HOST:PORT --cert FILE --key FILE [--public-url URL]
-         [--threads N] [--workers N] [--body-limit BYTES] [--no-access-log]
+         [--threads N] [--workers N] [--body-limit BYTES] [--token-cache-seconds N]
+         [--no-access-log]
   migrate --db URL
   org create --db URL --name NAME          prints the new organization's id
   org list --db URL
@@ -30,7 +31,8 @@ constexpr const char* kUsage = R"(usage: scimd COMMAND [OPTIONS]
 
 Every option can also come from the environment: --db is SCIMD_DB, --listen SCIMD_LISTEN,
 --cert SCIMD_CERT, --key SCIMD_KEY, --public-url SCIMD_PUBLIC_URL, --threads SCIMD_THREADS,
---workers SCIMD_WORKERS, --body-limit SCIMD_BODY_LIMIT. DB URLs: sqlite:PATH, postgresql://…
+--workers SCIMD_WORKERS, --body-limit SCIMD_BODY_LIMIT, --token-cache-seconds
+SCIMD_TOKEN_CACHE_SECONDS. DB URLs: sqlite:PATH, postgresql://…
 )";
 
 // A usage mistake: exit status 2 with the usage text.
@@ -82,15 +84,16 @@ public:
         return *v;
     }
 
-    std::size_t number(const std::string& name, std::size_t fallback) {
+    std::size_t number(const std::string& name, std::size_t fallback, bool zero_ok = false) {
         auto v = get(name);
         if (!v) {
             return fallback;
         }
         std::size_t n = 0;
         auto [ptr, ec] = std::from_chars(v->data(), v->data() + v->size(), n);
-        if (ec != std::errc() || ptr != v->data() + v->size() || n == 0) {
-            throw UsageError("--" + name + " must be a positive integer, got \"" + *v + "\"");
+        if (ec != std::errc() || ptr != v->data() + v->size() || (n == 0 && !zero_ok)) {
+            throw UsageError("--" + name + " must be a " + (zero_ok ? "non-negative" : "positive") +
+                             " integer, got \"" + *v + "\"");
         }
         return n;
     }
@@ -148,6 +151,10 @@ int serve(Options& o) {
     config.workers = o.number("workers", 4);
     config.body_limit = o.number("body-limit", config.body_limit);
     config.access_log = !o.get("no-access-log").has_value();
+    const std::size_t cache_seconds = o.number("token-cache-seconds", 5, true);
+    if (cache_seconds > 3600) {
+        throw UsageError("--token-cache-seconds must be at most 3600");
+    }
     const std::string db_url = o.require("db");
     std::string public_url = o.get("public-url").value_or("");
     o.check_all_used();
@@ -158,7 +165,7 @@ int serve(Options& o) {
                 : config.host;
         public_url = "https://" + host + ":" + std::to_string(config.port);
     }
-    App app(db_url, config, public_url);
+    App app(db_url, config, public_url, std::chrono::seconds(cache_seconds));
     std::cerr << "scimd: serving SCIM at " << public_url << "/scim/v2 (listening on "
               << config.host << ":" << app.server().port() << ")" << std::endl;
     app.server().run_until_signal();

@@ -283,7 +283,8 @@ namespace {
 
 class Handler {
 public:
-    Handler(const ScimContext& ctx, const Request& req) : ctx_(ctx), req_(req) {}
+    Handler(const ScimContext& ctx, const TokenCache& cache, const Request& req)
+        : ctx_(ctx), cache_(cache), req_(req) {}
 
     Response run() {
         org_ = authenticate();
@@ -335,7 +336,13 @@ private:
             secret.pop_back();
         }
         const std::string hash = util::sha256_hex(secret);
-        auto token = ctx_.tokens.find_by_hash(hash);
+        std::optional<core::ScimToken> token = cache_.get(hash);
+        if (!token) {
+            token = ctx_.tokens.find_by_hash(hash);
+            if (token) {
+                cache_.put(*token);
+            }
+        }
         // The lookup is by hash; the comparison below is constant-time all the same.
         if (!token || !util::constant_time_equals(token->hash, hash)) {
             throw Error::unauthorized("the bearer token is not valid");
@@ -352,7 +359,9 @@ private:
             now - t > kTouchInterval) {
             // Best effort: a busy database must not fail a read over a bookkeeping write.
             try {
-                ctx_.tokens.touch(token->id, core::format_time(now));
+                token->last_used = core::format_time(now);
+                ctx_.tokens.touch(token->id, *token->last_used);
+                cache_.put(*token);
             } catch (const std::exception&) {
             }
         }
@@ -819,6 +828,7 @@ public:
 
 private:
     const ScimContext& ctx_;
+    const TokenCache& cache_;
     const Request& req_;
     std::string org_;
     Query query_;
@@ -826,8 +836,31 @@ private:
 
 }  // namespace
 
+std::optional<core::ScimToken> TokenCache::get(const std::string& hash) const {
+    if (ttl_.count() <= 0) {
+        return std::nullopt;
+    }
+    std::lock_guard lock(mutex_);
+    auto it = entries_.find(hash);
+    if (it == entries_.end() || std::chrono::steady_clock::now() - it->second.second > ttl_) {
+        return std::nullopt;
+    }
+    return it->second.first;
+}
+
+void TokenCache::put(const core::ScimToken& token) const {
+    if (ttl_.count() <= 0) {
+        return;
+    }
+    std::lock_guard lock(mutex_);
+    if (entries_.size() >= kMaxEntries) {
+        entries_.clear();  // many distinct tokens at once: start over rather than grow
+    }
+    entries_[token.hash] = {token, std::chrono::steady_clock::now()};
+}
+
 Response ScimService::handle(const Request& req) const {
-    Handler h(ctx_, req);
+    Handler h(ctx_, tokens_, req);
     try {
         return h.run();
     } catch (const Error& e) {

@@ -1,6 +1,9 @@
 // Bearer-token authentication and tenant isolation over HTTPS.
 #include "e2e/fixture.hpp"
 
+#include <chrono>
+#include <thread>
+
 #include "scimd/store/repositories.hpp"
 
 namespace scimd::test {
@@ -125,6 +128,32 @@ TEST_P(Auth, OtherOrganizationsUsersAnswer404LikeUnknownIds_R72) {
 }
 
 INSTANTIATE_TEST_SUITE_P(Backends, Auth, ::testing::Values(Db::kSqlite, Db::kPostgres), db_name);
+
+// With the token cache on (as `scimd serve` runs, 5 s by default), a verified token is not
+// read again for the cache's lifetime: a revocation takes effect within that time, not later.
+class CachedAuth : public Auth {
+protected:
+    std::chrono::milliseconds token_cache_ttl() const override {
+        return std::chrono::milliseconds(600);
+    }
+};
+
+TEST_P(CachedAuth, RevocationTakesEffectWithinTheCacheLifetime) {
+    ASSERT_EQ(client().get("/scim/v2/Users").status, 200);
+    ASSERT_TRUE(store::SqlTokenRepository(app_->database())
+                    .revoke(org_id_, last_token_id_, "2026-01-02T00:00:00.000Z"));
+    // Still trusted from the cache…
+    EXPECT_EQ(client().get("/scim/v2/Users").status, 200);
+    // …and refused once the cached verification is older than the lifetime.
+    std::this_thread::sleep_for(std::chrono::milliseconds(700));
+    expect_unauthorized(client().get("/scim/v2/Users"));
+    // An unknown token is never cached as valid.
+    auto stranger = make_client("scimd_not-a-token");
+    expect_unauthorized(stranger->get("/scim/v2/Users"));
+}
+
+INSTANTIATE_TEST_SUITE_P(Backends, CachedAuth, ::testing::Values(Db::kSqlite, Db::kPostgres),
+                         db_name);
 
 }  // namespace
 }  // namespace scimd::test

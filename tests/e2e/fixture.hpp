@@ -100,13 +100,17 @@ protected:
         config.key_file = certs().key;
         config.workers = 4;
         config.access_log = false;
-        app_ = std::make_unique<app::App>(url, config, "https://localhost:0");
+        app_ = std::make_unique<app::App>(url, config, "https://localhost:0", token_cache_ttl());
         port_ = app_->server().port();
         org_id_ = make_org("acme");
         token_ = make_token(org_id_);
         app_->server().start();
         client_ = std::make_unique<HttpClient>(port_, token_);
     }
+
+    /// Tokens are read on every request unless a suite says otherwise, so that a revocation
+    /// made by a test takes effect at once.
+    virtual std::chrono::milliseconds token_cache_ttl() const { return std::chrono::milliseconds(0); }
 
     void TearDown() override {
         client_.reset();

@@ -1,6 +1,11 @@
 #pragma once
 
+#include <chrono>
+#include <mutex>
+#include <optional>
 #include <string>
+#include <unordered_map>
+#include <utility>
 
 #include "scimd/core/clock.hpp"
 #include "scimd/core/repositories.hpp"
@@ -17,6 +22,28 @@ struct ScimContext {
     const core::Clock& clock;
     const SchemaRegistry& registry;
     std::string base_url;  ///< absolute SCIM base, e.g. "https://localhost:8443/scim/v2"
+    /// How long a verified token is trusted without reading it again: revoking a token
+    /// takes effect within this time. Zero reads the token on every request.
+    std::chrono::milliseconds token_cache_ttl{std::chrono::seconds(5)};
+};
+
+/// Recently verified tokens, keyed by the hash of the secret (never the secret), so that
+/// requests don't each read their token's row. Bounded; thread-safe.
+class TokenCache {
+public:
+    explicit TokenCache(std::chrono::milliseconds ttl) : ttl_(ttl) {}
+
+    /// The token, if it was put less than the TTL ago.
+    std::optional<core::ScimToken> get(const std::string& hash) const;
+    void put(const core::ScimToken& token) const;
+
+private:
+    static constexpr std::size_t kMaxEntries = 10000;
+    std::chrono::milliseconds ttl_;
+    mutable std::mutex mutex_;
+    mutable std::unordered_map<std::string,
+                               std::pair<core::ScimToken, std::chrono::steady_clock::time_point>>
+        entries_;
 };
 
 /// The path prefix the SCIM endpoints are served under.
@@ -27,13 +54,15 @@ inline constexpr std::string_view kScimPrefix = "/scim/v2";
 /// layer turns it into a response with error_response().
 class ScimService {
 public:
-    explicit ScimService(ScimContext ctx) : ctx_(std::move(ctx)) {}
+    explicit ScimService(ScimContext ctx)
+        : ctx_(std::move(ctx)), tokens_(ctx_.token_cache_ttl) {}
 
     /// Handles a request whose path starts with kScimPrefix.
     Response handle(const Request& req) const;
 
 private:
     ScimContext ctx_;
+    TokenCache tokens_;
 };
 
 /// The RFC 7644 §3.12 body for an error, with a JSON media type chosen from `req`'s Accept.
