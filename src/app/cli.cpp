@@ -52,7 +52,7 @@ public:
             if (eq != std::string::npos) {
                 values_[a.substr(2, eq - 2)] = a.substr(eq + 1);
             } else if (a == "--no-access-log") {
-                values_["no-access-log"] = "1";
+                values_.emplace("no-access-log", "1");
             } else if (i + 1 < args.size()) {
                 values_[a.substr(2)] = args[++i];
             } else {

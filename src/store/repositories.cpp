@@ -2,6 +2,8 @@
 
 #include "store/sql_filter.hpp"
 #include "store/sql_util.hpp"
+#include <boost/json.hpp>
+#include <map>
 #include <soci/soci.h>
 
 #include "scimd/error.hpp"
@@ -44,6 +46,20 @@ constexpr const char* kInsertEmail =
     "INSERT INTO user_emails (user_seq, org_id, value_key, type_key, is_primary) "
     "VALUES (:seq, :org_id, :value_key, :type_key, :is_primary)";
 constexpr const char* kDeleteUser = "DELETE FROM users WHERE org_id = :org_id AND id = :id";
+constexpr const char* kBulkInsertUsersPg =
+    "INSERT INTO users (id, org_id, user_name, user_name_key, external_id, display_name, "
+    "display_name_key, active, document, version, created, last_modified) "
+    "SELECT r.id, r.org_id, r.user_name, r.user_name_key, r.external_id, r.display_name, "
+    "r.display_name_key, r.active, CAST(r.document AS jsonb), r.version, r.created, "
+    "r.last_modified FROM json_to_recordset(CAST(:rows AS json)) AS r(id text, org_id text, "
+    "user_name text, user_name_key text, external_id text, display_name text, "
+    "display_name_key text, active integer, document text, version bigint, created text, "
+    "last_modified text)";
+constexpr const char* kBulkInsertEmailsPg =
+    "INSERT INTO user_emails (user_seq, org_id, value_key, type_key, is_primary) "
+    "SELECT u.seq, e.org_id, e.value_key, e.type_key, e.is_primary "
+    "FROM json_to_recordset(CAST(:emails AS json)) AS e(user_id text, org_id text, "
+    "value_key text, type_key text, is_primary integer) JOIN users u ON u.id = e.user_id";
 // organizations.user_count is kept in the transaction of every insert and delete, so that
 // an unfiltered list answers totalResults without counting the tenant's rows.
 constexpr const char* kCountUsers =
@@ -354,6 +370,9 @@ void SqlUserRepository::insert_many(const std::vector<core::UserRecord>& users) 
     if (users.empty()) {
         return;
     }
+    if (db_.backend() == Backend::kPostgres) {
+        return insert_many_postgres(users);
+    }
     return with_session(db_, [&](soci::session& sql) {
         WriteTx tx(sql, db_);
         UserBinds b(users.front());
@@ -385,6 +404,64 @@ void SqlUserRepository::insert_many(const std::vector<core::UserRecord>& users) 
                 }
                 throw;
             }
+        }
+        tx.commit();
+    });
+}
+
+// PostgreSQL: a batch is two statements, whatever its size (a round trip per row would
+// cost about a minute per 100,000 accounts): the rows travel as one JSON parameter.
+void SqlUserRepository::insert_many_postgres(const std::vector<core::UserRecord>& users) {
+    namespace json = boost::json;
+    json::array rows;
+    json::array emails;
+    std::map<std::string, long long> per_org;
+    const auto text_or_null = [](const std::optional<std::string>& v) -> json::value {
+        return v ? json::value(json::string(*v)) : json::value(nullptr);
+    };
+    for (const core::UserRecord& u : users) {
+        rows.push_back(json::object{
+            {"id", u.id},
+            {"org_id", u.org_id},
+            {"user_name", u.user_name},
+            {"user_name_key", fold_case(u.user_name)},
+            {"external_id", text_or_null(u.external_id)},
+            {"display_name", text_or_null(u.display_name)},
+            {"display_name_key",
+             u.display_name ? json::value(json::string(fold_case(*u.display_name)))
+                            : json::value(nullptr)},
+            {"active", u.active ? 1 : 0},
+            {"document", u.document},
+            {"version", u.version},
+            {"created", u.created},
+            {"last_modified", u.last_modified}});
+        for (const core::EmailRecord& e : u.emails) {
+            emails.push_back(json::object{
+                {"user_id", u.id},
+                {"org_id", u.org_id},
+                {"value_key",
+                 e.value.empty() ? json::value(nullptr) : json::value(json::string(fold_case(e.value)))},
+                {"type_key",
+                 e.type.empty() ? json::value(nullptr) : json::value(json::string(fold_case(e.type)))},
+                {"is_primary", e.primary ? 1 : 0}});
+        }
+        ++per_org[u.org_id];
+    }
+    std::string rows_text = json::serialize(rows);
+    std::string emails_text = json::serialize(emails);
+    with_session(db_, [&](soci::session& sql) {
+        WriteTx tx(sql, db_);
+        try {
+            sql << kBulkInsertUsersPg, soci::use(rows_text, "rows");
+        } catch (const soci::soci_error& e) {
+            if (is_unique_violation(e)) {
+                throw Error::uniqueness("a userName of the batch is already in use");
+            }
+            throw;
+        }
+        sql << kBulkInsertEmailsPg, soci::use(emails_text, "emails");
+        for (const auto& [org, n] : per_org) {
+            add_to_count(sql, org, n);
         }
         tx.commit();
     });

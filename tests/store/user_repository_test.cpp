@@ -157,6 +157,47 @@ TEST_P(UserRepositoryTest, UpdateReplacesTheEmailIndex) {
     EXPECT_EQ(count(R"(emails[type eq "home" and value eq "NEW@example.net"])"), 1);
 }
 
+// The batch insert (seeding, imports) stores the same rows as insert(), keeps the
+// organization's count, indexes emails, and is all or nothing.
+TEST_P(UserRepositoryTest, InsertManyStoresEveryRowOrNone) {
+    const std::string& org = org_;
+    store::SqlUserRepository repo(*db_);
+    std::vector<core::UserRecord> batch;
+    for (int i = 0; i < 3; ++i) {
+        batch.push_back(make_user(org, R"({"userName":"bulk)" + std::to_string(i) +
+                                           R"(","displayName":"Bulk","emails":[{"value":"Bulk)" +
+                                           std::to_string(i) + R"(@Example.com","type":"work"}]})"));
+    }
+    repo.insert_many(batch);
+    const auto found = repo.find(org, batch[1].id);
+    ASSERT_TRUE(found.has_value());
+    EXPECT_EQ(found->user_name, "bulk1");
+    EXPECT_EQ(found->display_name, std::optional<std::string>("Bulk"));
+    EXPECT_EQ(boost::json::parse(found->document), boost::json::parse(batch[1].document));
+    core::ListQuery all;
+    EXPECT_EQ(repo.list(org, all).total, 3);
+    const core::Filter f =
+        protocol::parse_filter(R"(emails[type eq "work" and value eq "bulk2@example.com"])",
+                               registry(), user_type());
+    core::ListQuery q;
+    q.filter = &f;
+    const auto page = repo.list(org, q);
+    ASSERT_EQ(page.total, 1);
+    EXPECT_EQ(page.items.at(0).id, batch[2].id);
+
+    // A batch with a taken userName stores nothing.
+    std::vector<core::UserRecord> clash = {make_user(org, R"({"userName":"fresh"})"),
+                                           make_user(org, R"({"userName":"BULK0"})")};
+    try {
+        repo.insert_many(clash);
+        ADD_FAILURE() << "a taken userName must fail the batch";
+    } catch (const scimd::Error& e) {
+        EXPECT_EQ(e.status(), 409);
+    }
+    EXPECT_FALSE(repo.find(org, clash[0].id).has_value());
+    EXPECT_EQ(repo.list(org, all).total, 3);
+}
+
 TEST_P(UserRepositoryTest, RemoveOnce) {
     store::SqlUserRepository users(*db_);
     const core::UserRecord u = make_user(org_, kBarbara);

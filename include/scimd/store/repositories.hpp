@@ -45,6 +45,11 @@ public:
     void insert_many(const std::vector<core::UserRecord>& users);
 
 private:
+    void insert_many_postgres(const std::vector<core::UserRecord>& users);
+
+public:
+
+private:
     Database& db_;
 };
 
