@@ -7,8 +7,13 @@ namespace json = boost::json;
 
 App::App(const std::string& db_url, http::ServerConfig config, const std::string& public_url,
          std::chrono::milliseconds token_cache_ttl) {
-    db_ = std::make_unique<store::Database>(store::DatabaseUrl::parse(db_url),
-                                            config.workers ? config.workers : 1);
+    const store::DatabaseUrl url = store::DatabaseUrl::parse(db_url);
+    if (url.backend == store::Backend::kSqlite && config.write_workers == 0) {
+        config.write_workers = 1;  // SQLite takes one writer at a time
+    }
+    // One connection per handler thread, so that a handler never waits for a connection.
+    db_ = std::make_unique<store::Database>(
+        url, (config.workers ? config.workers : 1) + config.write_workers);
     db_->migrate();
     users_ = std::make_unique<store::SqlUserRepository>(*db_);
     tokens_ = std::make_unique<store::SqlTokenRepository>(*db_);

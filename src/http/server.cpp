@@ -69,6 +69,7 @@ struct Server::Impl : std::enable_shared_from_this<Server::Impl> {
     ssl::context tls{ssl::context::tls_server};
     tcp::acceptor acceptor{ioc};
     net::thread_pool workers;
+    std::unique_ptr<net::thread_pool> write_workers;  // only when config.write_workers > 0
     std::vector<std::thread> threads;
     std::atomic<std::size_t> queued{0};
     std::atomic<std::size_t> connections{0};
@@ -82,7 +83,19 @@ struct Server::Impl : std::enable_shared_from_this<Server::Impl> {
     net::signal_set signals{ioc};
 
     Impl(ServerConfig c, Handler h)
-        : config(std::move(c)), handler(std::move(h)), workers(config.workers ? config.workers : 1) {}
+        : config(std::move(c)), handler(std::move(h)), workers(config.workers ? config.workers : 1) {
+        if (config.write_workers > 0) {
+            write_workers = std::make_unique<net::thread_pool>(config.write_workers);
+        }
+    }
+
+    // Reads run on `workers`; other methods on `write_workers` when there are any.
+    net::thread_pool& pool_for(const std::string& method) {
+        if (write_workers && method != "GET" && method != "HEAD") {
+            return *write_workers;
+        }
+        return workers;
+    }
 
     void accept();
     void begin_stop();
@@ -206,7 +219,7 @@ private:
         }
         // The work guard keeps the I/O threads running while the handler works, so that the
         // answer can still be written during a graceful stop.
-        net::post(server_->workers, [self = shared_from_this(),
+        net::post(server_->pool_for(request_.method), [self = shared_from_this(),
                                      guard = net::make_work_guard(server_->ioc)] {
             // Past the shutdown grace nobody is left to read the answer: don't do the work.
             if (self->server_->cut_off) {
@@ -483,6 +496,9 @@ void Server::wait() {
         t.join();
     }
     impl_->workers.join();
+    if (impl_->write_workers) {
+        impl_->write_workers->join();
+    }
     impl_->joined = true;
 }
 

@@ -2,7 +2,9 @@
 
 #include <gtest/gtest.h>
 
+#include <memory>
 #include <string>
+#include <vector>
 
 #include <soci/soci.h>
 
@@ -63,6 +65,35 @@ TEST_P(PostgresConnectionTest, LostConnectionsAre503ThenReconnect) {
     }
     EXPECT_FALSE(orgs.find("anything").has_value()) << "and the next call works again";
 }
+
+// Every pooled SQLite connection runs in WAL mode with a busy timeout, foreign keys on, and
+// a write-ahead log that is checkpointed every 8,000 pages and cut back to 64 MiB.
+class SqliteSettingsTest : public DatabaseTest {};
+
+TEST_P(SqliteSettingsTest, EveryPooledConnectionIsConfigured) {
+    auto db = open(3);
+    std::vector<std::unique_ptr<soci::session>> leases;
+    for (int i = 0; i < 3; ++i) {
+        auto s = std::make_unique<soci::session>(db->pool());
+        std::string journal;
+        int busy = 0, fk = 0, checkpoint = 0;
+        long long limit = 0;
+        *s << "PRAGMA journal_mode", soci::into(journal);
+        *s << "PRAGMA busy_timeout", soci::into(busy);
+        *s << "PRAGMA foreign_keys", soci::into(fk);
+        *s << "PRAGMA wal_autocheckpoint", soci::into(checkpoint);
+        *s << "PRAGMA journal_size_limit", soci::into(limit);
+        EXPECT_EQ(journal, "wal");
+        EXPECT_EQ(busy, 10000);
+        EXPECT_EQ(fk, 1);
+        EXPECT_EQ(checkpoint, 8000);
+        EXPECT_EQ(limit, 67108864);
+        leases.push_back(std::move(s));  // hold it, so that the next lease is another one
+    }
+}
+
+INSTANTIATE_TEST_SUITE_P(Sqlite, SqliteSettingsTest, ::testing::Values(store::Backend::kSqlite),
+                         backend_name);
 
 INSTANTIATE_TEST_SUITE_P(Postgres, PostgresConnectionTest,
                          ::testing::Values(store::Backend::kPostgres), backend_name);

@@ -18,7 +18,11 @@ struct ServerConfig {
     std::string cert_file;            ///< PEM certificate chain
     std::string key_file;             ///< PEM private key
     std::size_t io_threads = 2;       ///< threads running the io_context
-    std::size_t workers = 4;          ///< handler threads (the size of the database pool)
+    std::size_t workers = 4;          ///< handler threads for reads (GET, HEAD)
+    /// Handler threads of their own for every other method; 0 runs writes on `workers`.
+    /// With SQLite, which takes one writer at a time, one writer thread queues writes in
+    /// order instead of waking threads that can only wait for each other.
+    std::size_t write_workers = 0;
     std::size_t queue_limit = 512;    ///< requests waiting for a worker before 503
     std::size_t max_connections = 1024;
     std::size_t body_limit = 1024 * 1024;  ///< bytes; larger bodies get 413

@@ -2,9 +2,7 @@
 
 #include <cstddef>
 #include <memory>
-#include <condition_variable>
 #include <mutex>
-#include <thread>
 #include <string>
 
 namespace soci {
@@ -53,16 +51,8 @@ public:
 private:
     Backend backend_;
     std::size_t size_;
-    /// SQLite: a thread that checkpoints the write-ahead log in the background twice a
-    /// second, so that requests' commits never wait for a checkpoint's fsync.
-    void start_checkpointer(const std::string& path);
-
     std::unique_ptr<soci::connection_pool> pool_;
     std::mutex write_mutex_;
-    std::thread checkpointer_;
-    std::mutex checkpoint_mutex_;
-    std::condition_variable checkpoint_cv_;
-    bool checkpoint_stop_ = false;
 };
 
 }  // namespace scimd::store
