@@ -199,8 +199,9 @@ int org_command(const std::string& verb, Options& o) {
         return 0;
     }
     if (verb == "list") {
-        auto db = open_db(o);
+        o.require("db");
         o.check_all_used();
+        auto db = open_db(o);
         store::SqlOrganizationRepository orgs(*db);
         for (const auto& org : orgs.list()) {
             std::cout << org.id << '\t' << org.name << '\n';
@@ -211,15 +212,18 @@ int org_command(const std::string& verb, Options& o) {
 }
 
 int token_command(const std::string& verb, Options& o) {
+    // Every option is read and checked before the database is opened (or created).
     if (verb == "create") {
-        auto db = open_db(o);
-        const core::Organization org = find_org(*db, o.require("org"));
+        const std::string org_key = o.require("org");
         const std::string label = o.require("name");
         const std::size_t days = o.number("expires-in", 0);
         if (days > 36500) {
             throw UsageError("--expires-in must be at most 36500 days");
         }
+        o.require("db");
         o.check_all_used();
+        auto db = open_db(o);
+        const core::Organization org = find_org(*db, org_key);
         const auto now = std::chrono::system_clock::now();
         // 256 random bits behind a recognizable prefix (secret scanners key on it).
         const std::string secret = "scimd_" + util::base64url(util::random_bytes(32));
@@ -239,9 +243,11 @@ int token_command(const std::string& verb, Options& o) {
         return 0;
     }
     if (verb == "list") {
-        auto db = open_db(o);
-        const core::Organization org = find_org(*db, o.require("org"));
+        const std::string org_key = o.require("org");
+        o.require("db");
         o.check_all_used();
+        auto db = open_db(o);
+        const core::Organization org = find_org(*db, org_key);
         std::cout << "id\tname\tcreated\texpires\trevoked\tlast_used\n";
         for (const auto& t : store::SqlTokenRepository(*db).list(org.id)) {
             std::cout << t.id << '\t' << t.name << '\t' << t.created << '\t'
@@ -251,10 +257,12 @@ int token_command(const std::string& verb, Options& o) {
         return 0;
     }
     if (verb == "revoke") {
-        auto db = open_db(o);
-        const core::Organization org = find_org(*db, o.require("org"));
+        const std::string org_key = o.require("org");
         const std::string id = o.require("id");
+        o.require("db");
         o.check_all_used();
+        auto db = open_db(o);
+        const core::Organization org = find_org(*db, org_key);
         if (!store::SqlTokenRepository(*db).revoke(
                 org.id, id, core::format_time(std::chrono::system_clock::now()))) {
             throw std::runtime_error("no active token " + id + " in organization " + org.name);

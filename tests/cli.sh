@@ -1,0 +1,101 @@
+#!/usr/bin/env bash
+# The `scimd` command's contract (README "The scimd command"): outputs, exit statuses, one-line
+# reasons, and a graceful stop on SIGTERM. Usage: tests/cli.sh SCIMD_BINARY SOURCE_DIR
+set -u
+scimd=${1:?scimd binary}
+src=${2:?source dir}
+work=$(mktemp -d)
+trap 'kill $server 2>/dev/null; rm -rf "$work"' EXIT
+server=""
+failures=0
+checks=0
+check() {  # description, then a command that must succeed
+  local what=$1; shift
+  checks=$((checks + 1))
+  if "$@"; then :; else echo "FAIL: $what"; failures=$((failures + 1)); fi
+}
+one_line() { [ "$(wc -l <"$1")" -eq 1 ]; }
+
+db="sqlite:$work/cli.db"
+
+# A bad database URL: exit 1 and one line saying why.
+"$scimd" migrate --db "mysql://x" >"$work/out" 2>"$work/err"; status=$?
+check "bad URL exits 1" [ $status -eq 1 ]
+check "bad URL says why in one line" one_line "$work/err"
+check "bad URL names the forms" grep -q "sqlite:PATH or postgresql://" "$work/err"
+
+# An unreachable PostgreSQL: exit 1 and one line.
+"$scimd" migrate --db "postgresql://nobody@127.0.0.1:1/none?connect_timeout=2" >"$work/out" 2>"$work/err"; status=$?
+check "unreachable database exits 1" [ $status -eq 1 ]
+check "unreachable database says why in one line" one_line "$work/err"
+check "unreachable database is named" grep -q "cannot open the database" "$work/err"
+
+# A usage mistake: exit 2.
+"$scimd" org create --db "$db" >"$work/out" 2>"$work/err"; status=$?
+check "missing --name exits 2" [ $status -eq 2 ]
+check "missing --name is named" grep -q "missing --name" "$work/err"
+"$scimd" token create --db "$db" --org x --name y --bogus 1 >"$work/out" 2>"$work/err"; status=$?
+check "unknown option exits 2" [ $status -eq 2 ]
+
+# migrate is idempotent.
+"$scimd" migrate --db "$db" 2>"$work/err"
+check "first migrate applies" grep -q "^scimd: [1-9][0-9]* migration(s) applied" "$work/err"
+"$scimd" migrate --db "$db" 2>"$work/err"
+check "second migrate applies none" grep -q "^scimd: 0 migration(s) applied" "$work/err"
+
+# org create prints the id alone; a duplicate name fails with exit 1.
+org=$("$scimd" org create --db "$db" --name Acme 2>/dev/null)
+check "org create prints an id" grep -Eq '^[0-9a-f-]{36}$' <<<"$org"
+"$scimd" org create --db "$db" --name Acme >/dev/null 2>"$work/err"; status=$?
+check "duplicate organization exits 1" [ $status -eq 1 ]
+check "duplicate organization says so" grep -q "already exists" "$work/err"
+check "org list shows it" grep -q "^$org	Acme$" <("$scimd" org list --db "$db")
+
+# token create prints the secret alone on stdout; list and revoke work by name or id.
+token=$("$scimd" token create --db "$db" --org Acme --name okta 2>"$work/err")
+check "token is the secret alone" grep -Eq '^scimd_[A-Za-z0-9_-]{43}$' <<<"$token"
+check "token details go to stderr" grep -q "for organization Acme" "$work/err"
+"$scimd" token list --db "$db" --org "$org" >"$work/list"
+check "token list shows the token" grep -q "	okta	" "$work/list"
+check "token list never shows the secret" bash -c "! grep -q '$token' '$work/list'"
+token_id=$(awk -F'\t' '$2 == "okta" {print $1}' "$work/list")
+"$scimd" token revoke --db "$db" --org Acme --id "$token_id" 2>/dev/null
+check "revoke marks it" bash -c "'$scimd' token list --db '$db' --org Acme | awk -F'\t' '\$2 == \"okta\" {exit \$5 == \"-\"}'"
+"$scimd" token revoke --db "$db" --org Acme --id "$token_id" 2>/dev/null; status=$?
+check "revoking twice exits 1" [ $status -eq 1 ]
+"$scimd" token create --db "$db" --org Nobody --name x >/dev/null 2>"$work/err"; status=$?
+check "unknown organization exits 1" [ $status -eq 1 ]
+
+# A missing certificate: exit 1 and one line.
+"$scimd" serve --db "$db" --listen 127.0.0.1:0 --cert "$work/none.pem" --key "$work/none.pem" \
+  >"$work/out" 2>"$work/err"; status=$?
+check "missing certificate exits 1" [ $status -eq 1 ]
+check "missing certificate says why in one line" one_line "$work/err"
+check "missing certificate is named" grep -q "cannot read the certificate" "$work/err"
+
+# serve answers, and SIGTERM stops it with exit 0.
+"$src/certs/make-dev-certs" "$work/certs" 2>/dev/null
+"$scimd" serve --db "$db" --listen 127.0.0.1:0 --cert "$work/certs/localhost.pem" \
+  --key "$work/certs/localhost-key.pem" >"$work/out" 2>"$work/serve.log" &
+server=$!
+port=""
+for _ in $(seq 50); do
+  port=$(sed -n 's/.*listening on 127.0.0.1:\([0-9]*\).*/\1/p' "$work/serve.log")
+  [ -n "$port" ] && break
+  sleep 0.1
+done
+check "serve reports its port" [ -n "$port" ]
+check "serve says where SCIM is" grep -q "serving SCIM at https://localhost:0/scim/v2" "$work/serve.log"
+if command -v curl >/dev/null && [ -n "$port" ]; then
+  check "healthz answers over HTTPS" bash -c "curl -sf --cacert '$work/certs/ca.pem' https://localhost:$port/healthz | grep -q ok"
+  check "TLS 1.2 is served" bash -c "curl -sf --tlsv1.2 --tls-max 1.2 --cacert '$work/certs/ca.pem' https://localhost:$port/healthz >/dev/null"
+  check "TLS 1.1 is refused" bash -c "! curl -s --tls-max 1.1 --cacert '$work/certs/ca.pem' https://localhost:$port/healthz >/dev/null 2>&1"
+fi
+kill -TERM "$server"
+wait "$server"; status=$?
+server=""
+check "SIGTERM exits 0" [ $status -eq 0 ]
+check "serve says it stopped" grep -q "^scimd: stopped" "$work/serve.log"
+
+echo "cli: $((checks - failures)) passed, $failures failed"
+[ $failures -eq 0 ]
