@@ -26,23 +26,6 @@ namespace {
 
 using Op = PatchOperation::Op;
 
-const json::value* find_ci(const json::object& o, std::string_view name) {
-    for (const auto& kv : o) {
-        if (iequals(kv.key(), name)) {
-            return &kv.value();
-        }
-    }
-    return nullptr;
-}
-
-json::value* find_ci(json::object& o, std::string_view name) {
-    for (auto& kv : o) {
-        if (iequals(kv.key(), name)) {
-            return &kv.value();
-        }
-    }
-    return nullptr;
-}
 
 void erase_ci(json::object& o, std::string_view name) {
     for (auto it = o.begin(); it != o.end();) {

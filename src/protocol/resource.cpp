@@ -24,25 +24,6 @@ namespace {
 
 std::string quoted_name(const std::string& where) { return "attribute \"" + where + "\""; }
 
-// Attribute names are case-insensitive (RFC 7643 §2.1): every lookup in a client document
-// goes through these, never through object::find.
-const json::value* find_ci(const json::object& o, std::string_view name) {
-    for (const auto& kv : o) {
-        if (iequals(kv.key(), name)) {
-            return &kv.value();
-        }
-    }
-    return nullptr;
-}
-
-json::value* find_ci(json::object& o, std::string_view name) {
-    for (auto& kv : o) {
-        if (iequals(kv.key(), name)) {
-            return &kv.value();
-        }
-    }
-    return nullptr;
-}
 
 // Sets `name` (canonical casing), dropping a differently-cased duplicate first.
 void set_ci(json::object& o, std::string_view name, json::value v) {

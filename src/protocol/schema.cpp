@@ -515,4 +515,22 @@ std::optional<ResolvedAttr> SchemaRegistry::resolve_sub(const ResolvedAttr& pare
     return out;
 }
 
+const json::value* find_ci(const json::object& o, std::string_view name) {
+    for (const auto& kv : o) {
+        if (iequals(kv.key(), name)) {
+            return &kv.value();
+        }
+    }
+    return nullptr;
+}
+
+json::value* find_ci(json::object& o, std::string_view name) {
+    for (auto& kv : o) {
+        if (iequals(kv.key(), name)) {
+            return &kv.value();
+        }
+    }
+    return nullptr;
+}
+
 }  // namespace scimd::protocol

@@ -239,14 +239,6 @@ Response json_response(const Request& req, int status, const json::value& body) 
     return res;
 }
 
-const json::value* find_key(const json::object& o, std::string_view key) {
-    for (const auto& kv : o) {
-        if (iequals(kv.key(), key)) {
-            return &kv.value();
-        }
-    }
-    return nullptr;
-}
 
 }  // namespace
 
@@ -716,7 +708,7 @@ private:
         const json::object& o = body.as_object();
         ListParams p;
         const auto str = [&](const char* key, std::optional<std::string>& out) {
-            if (const auto* v = find_key(o, key); v && !v->is_null()) {
+            if (const auto* v = find_ci(o, key); v && !v->is_null()) {
                 if (!v->is_string()) {
                     throw Error::invalid_value(std::string(key) + " must be a string");
                 }
@@ -724,7 +716,7 @@ private:
             }
         };
         const auto list = [&](const char* key, std::optional<std::string>& out) {
-            if (const auto* v = find_key(o, key); v && !v->is_null()) {
+            if (const auto* v = find_ci(o, key); v && !v->is_null()) {
                 if (v->is_string()) {
                     out = std::string(v->get_string());
                     return;
@@ -746,7 +738,7 @@ private:
             }
         };
         const auto num = [&](const char* key, std::optional<std::int64_t>& out) {
-            if (const auto* v = find_key(o, key); v && !v->is_null()) {
+            if (const auto* v = find_ci(o, key); v && !v->is_null()) {
                 if (v->is_int64()) {
                     out = v->get_int64();
                 } else if (v->is_uint64()) {

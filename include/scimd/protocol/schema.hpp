@@ -129,4 +129,10 @@ bool iequals(std::string_view a, std::string_view b) noexcept;
 /// ASCII lower-case copy.
 std::string to_lower(std::string_view s);
 
+/// The member of `o` named `name` case-insensitively (attribute names are case-insensitive,
+/// RFC 7643 §2.1: every lookup in a client document goes through these, never through
+/// object::find); nullptr if none.
+const boost::json::value* find_ci(const boost::json::object& o, std::string_view name);
+boost::json::value* find_ci(boost::json::object& o, std::string_view name);
+
 }  // namespace scimd::protocol
