@@ -4,12 +4,13 @@
 //
 //   scimd_seed --db URL --org NAME --users N --out FILE
 
-#include <boost/json.hpp>
 #include <chrono>
 #include <fstream>
 #include <iostream>
 #include <string>
 #include <vector>
+
+#include <boost/json.hpp>
 
 #include "scimd/core/clock.hpp"
 #include "scimd/store/repositories.hpp"
@@ -63,16 +64,19 @@ int main(int argc, char** argv) {
             u.active = true;
             u.emails.push_back({u.user_name, "work", true});
             json::object doc{
-                {"schemas", json::array{"urn:ietf:params:scim:schemas:core:2.0:User",
-                                        "urn:ietf:params:scim:schemas:extension:enterprise:2.0:User"}},
+                {"schemas",
+                 json::array{"urn:ietf:params:scim:schemas:core:2.0:User",
+                             "urn:ietf:params:scim:schemas:extension:enterprise:2.0:User"}},
                 {"userName", u.user_name},
                 {"externalId", *u.external_id},
                 {"displayName", *u.display_name},
                 {"name", json::object{{"givenName", "User"}, {"familyName", std::to_string(i)}}},
-                {"emails", json::array{json::object{{"value", u.user_name}, {"type", "work"}, {"primary", true}}}},
+                {"emails", json::array{json::object{
+                               {"value", u.user_name}, {"type", "work"}, {"primary", true}}}},
                 {"active", true},
                 {"urn:ietf:params:scim:schemas:extension:enterprise:2.0:User",
-                 json::object{{"employeeNumber", std::to_string(100000 + i)}, {"department", "R&D"}}}};
+                 json::object{{"employeeNumber", std::to_string(100000 + i)},
+                              {"department", "R&D"}}}};
             u.document = json::serialize(doc);
             u.version = 1;
             u.created = u.last_modified = now;

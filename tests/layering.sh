@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Fails when an include points against the arrows of DESIGN.md §4:
 #   core: standard library and scimd/error.hpp, scimd/core only
+#   util (hashing, random ids): OpenSSL only, no other layer
 #   protocol: no Beast, no SOCI, no store, no http
 #   store: no protocol, no http, no Beast
 #   SQL text only in src/store
@@ -29,6 +30,9 @@ done
 for d in src/http include/scimd/http; do
     check $d '#include *[<"](soci|sqlite3|libpq)' "http must not include SOCI"
     check $d '#include *"scimd/(store|app)/' "http must not include store or app"
+done
+for d in src/util include/scimd/util; do
+    check $d '#include *"scimd/(core|protocol|store|http|app)/' "util is a leaf: it includes no other layer"
 done
 for d in src/core src/protocol src/http src/app include; do
     check $d '"(SELECT|INSERT INTO|UPDATE [a-z_]+ SET|DELETE FROM|CREATE TABLE) ' "SQL belongs in src/store"

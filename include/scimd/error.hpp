@@ -33,9 +33,15 @@ public:
     Error(int status, ScimType type, std::string detail)
         : std::runtime_error(detail), status_(status), type_(type), detail_(std::move(detail)) {}
 
-    static Error invalid_syntax(std::string d) { return {400, ScimType::kInvalidSyntax, std::move(d)}; }
-    static Error invalid_value(std::string d) { return {400, ScimType::kInvalidValue, std::move(d)}; }
-    static Error invalid_filter(std::string d) { return {400, ScimType::kInvalidFilter, std::move(d)}; }
+    static Error invalid_syntax(std::string d) {
+        return {400, ScimType::kInvalidSyntax, std::move(d)};
+    }
+    static Error invalid_value(std::string d) {
+        return {400, ScimType::kInvalidValue, std::move(d)};
+    }
+    static Error invalid_filter(std::string d) {
+        return {400, ScimType::kInvalidFilter, std::move(d)};
+    }
     static Error invalid_path(std::string d) { return {400, ScimType::kInvalidPath, std::move(d)}; }
     static Error no_target(std::string d) { return {400, ScimType::kNoTarget, std::move(d)}; }
     static Error mutability(std::string d) { return {400, ScimType::kMutability, std::move(d)}; }

@@ -5,7 +5,9 @@
 namespace scimd::app {
 namespace json = boost::json;
 
-App::App(const std::string& db_url, http::ServerConfig config, const std::string& public_url,
+App::App(const std::string& db_url,
+         http::ServerConfig config,
+         const std::string& public_url,
          std::chrono::milliseconds token_cache_ttl) {
     const store::DatabaseUrl url = store::DatabaseUrl::parse(db_url);
     if (url.backend == store::Backend::kSqlite && config.write_workers == 0) {
@@ -21,11 +23,11 @@ App::App(const std::string& db_url, http::ServerConfig config, const std::string
     while (!base.empty() && base.back() == '/') {
         base.pop_back();
     }
-    scim_ = std::make_unique<protocol::ScimService>(protocol::ScimContext{
-        *users_, *tokens_, clock_, protocol::SchemaRegistry::builtin(),
-        base + std::string(protocol::kScimPrefix), token_cache_ttl});
-    server_ = std::make_unique<http::Server>(std::move(config),
-                                             [this](const protocol::Request& r) { return route(r); });
+    scim_ = std::make_unique<protocol::ScimService>(
+        protocol::ScimContext{*users_, *tokens_, clock_, protocol::SchemaRegistry::builtin(),
+                              base + std::string(protocol::kScimPrefix), token_cache_ttl});
+    server_ = std::make_unique<http::Server>(
+        std::move(config), [this](const protocol::Request& r) { return route(r); });
 }
 
 protocol::Response App::route(const protocol::Request& req) {
@@ -44,7 +46,8 @@ protocol::Response App::route(const protocol::Request& req) {
         return db_->ping() ? plain(200, R"({"status":"ready"})")
                            : plain(503, R"({"status":"database unreachable"})");
     }
-    if (path == protocol::kScimPrefix || path.rfind(std::string(protocol::kScimPrefix) + "/", 0) == 0) {
+    if (path == protocol::kScimPrefix ||
+        path.rfind(std::string(protocol::kScimPrefix) + "/", 0) == 0) {
         return scim_->handle(req);
     }
     throw Error::not_found("no endpoint " + path + "; SCIM is served under " +

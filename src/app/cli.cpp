@@ -68,7 +68,8 @@ public:
         }
         std::string env = "SCIMD_";
         for (char c : name) {
-            env.push_back(c == '-' ? '_' : static_cast<char>(std::toupper(static_cast<unsigned char>(c))));
+            env.push_back(
+                c == '-' ? '_' : static_cast<char>(std::toupper(static_cast<unsigned char>(c))));
         }
         if (const char* v = std::getenv(env.c_str()); v != nullptr && *v != '\0') {
             return std::string(v);
@@ -166,8 +167,8 @@ int serve(Options& o) {
         public_url = "https://" + host + ":" + std::to_string(config.port);
     }
     App app(db_url, config, public_url, std::chrono::seconds(cache_seconds));
-    std::cerr << "scimd: serving SCIM at " << public_url << "/scim/v2 (listening on "
-              << config.host << ":" << app.server().port() << ")" << std::endl;
+    std::cerr << "scimd: serving SCIM at " << public_url << "/scim/v2 (listening on " << config.host
+              << ":" << app.server().port() << ")" << std::endl;
     app.server().run_until_signal();
     std::cerr << "scimd: stopped" << std::endl;
     return 0;
@@ -238,7 +239,8 @@ int token_command(const std::string& verb, Options& o) {
         }
         store::SqlTokenRepository(*db).insert(t);
         std::cerr << "scimd: token " << t.id << " (\"" << label << "\") for organization "
-                  << org.name << (t.expires ? ", expires " + *t.expires : std::string()) << std::endl;
+                  << org.name << (t.expires ? ", expires " + *t.expires : std::string())
+                  << std::endl;
         std::cout << secret << std::endl;
         return 0;
     }

@@ -20,8 +20,8 @@ std::string format_time(std::chrono::system_clock::time_point t) {
 bool parse_time(const std::string& text, std::chrono::system_clock::time_point& out) {
     int year = 0, mon = 0, day = 0, hour = 0, min = 0, sec = 0;
     int consumed = 0;
-    if (std::sscanf(text.c_str(), "%4d-%2d-%2dT%2d:%2d:%2d%n", &year, &mon, &day, &hour, &min,
-                    &sec, &consumed) != 6 ||
+    if (std::sscanf(text.c_str(), "%4d-%2d-%2dT%2d:%2d:%2d%n", &year, &mon, &day, &hour, &min, &sec,
+                    &consumed) != 6 ||
         consumed != 19) {
         return false;
     }

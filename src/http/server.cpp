@@ -2,6 +2,12 @@
 
 #include <array>
 #include <atomic>
+#include <iostream>
+#include <mutex>
+#include <set>
+#include <thread>
+#include <vector>
+
 #include <boost/asio/signal_set.hpp>
 #include <boost/asio/ssl.hpp>
 #include <boost/asio/strand.hpp>
@@ -9,13 +15,8 @@
 #include <boost/beast/core.hpp>
 #include <boost/beast/http.hpp>
 #include <boost/beast/ssl.hpp>
-#include <boost/json/serialize.hpp>
 #include <boost/json/object.hpp>
-#include <iostream>
-#include <mutex>
-#include <set>
-#include <thread>
-#include <vector>
+#include <boost/json/serialize.hpp>
 
 #include "scimd/core/clock.hpp"
 #include "scimd/error.hpp"
@@ -83,7 +84,9 @@ struct Server::Impl : std::enable_shared_from_this<Server::Impl> {
     net::signal_set signals{ioc};
 
     Impl(ServerConfig c, Handler h)
-        : config(std::move(c)), handler(std::move(h)), workers(config.workers ? config.workers : 1) {
+        : config(std::move(c)),
+          handler(std::move(h)),
+          workers(config.workers ? config.workers : 1) {
         if (config.write_workers > 0) {
             write_workers = std::make_unique<net::thread_pool>(config.write_workers);
         }
@@ -143,8 +146,9 @@ public:
 private:
     void handshake() {
         beast::get_lowest_layer(stream_).expires_after(server_->config.io_timeout);
-        stream_.async_handshake(ssl::stream_base::server,
-                                beast::bind_front_handler(&Session::on_handshake, shared_from_this()));
+        stream_.async_handshake(
+            ssl::stream_base::server,
+            beast::bind_front_handler(&Session::on_handshake, shared_from_this()));
     }
 
     void on_handshake(beast::error_code ec) {
@@ -220,7 +224,7 @@ private:
         // The work guard keeps the I/O threads running while the handler works, so that the
         // answer can still be written during a graceful stop.
         net::post(server_->pool_for(request_.method), [self = shared_from_this(),
-                                     guard = net::make_work_guard(server_->ioc)] {
+                                                       guard = net::make_work_guard(server_->ioc)] {
             // Past the shutdown grace nobody is left to read the answer: don't do the work.
             if (self->server_->cut_off) {
                 --self->server_->queued;
@@ -228,9 +232,8 @@ private:
             }
             protocol::Response res = self->server_->dispatch(self->request_);
             --self->server_->queued;
-            net::post(self->stream_.get_executor(), [self, res = std::move(res)]() mutable {
-                self->write(std::move(res));
-            });
+            net::post(self->stream_.get_executor(),
+                      [self, res = std::move(res)]() mutable { self->write(std::move(res)); });
         });
     }
 
@@ -239,7 +242,8 @@ private:
         keep_alive_ = false;
         request_ = {};
         request_.request_id = request_id_from(nullptr);
-        write(protocol::error_response(request_, Error(status, ScimType::kNone, std::move(detail))));
+        write(
+            protocol::error_response(request_, Error(status, ScimType::kNone, std::move(detail))));
     }
 
     void write(protocol::Response res) {
@@ -320,12 +324,11 @@ private:
 
     void close() {
         beast::get_lowest_layer(stream_).expires_after(std::chrono::seconds(5));
-        stream_.async_shutdown(
-            [self = shared_from_this()](beast::error_code) {
-                // stream_truncated and friends: the peer went away first; nothing to do.
-                beast::error_code ignored;
-                beast::get_lowest_layer(self->stream_).socket().close(ignored);
-            });
+        stream_.async_shutdown([self = shared_from_this()](beast::error_code) {
+            // stream_truncated and friends: the peer went away first; nothing to do.
+            beast::error_code ignored;
+            beast::get_lowest_layer(self->stream_).socket().close(ignored);
+        });
     }
 
     beast::ssl_stream<beast::tcp_stream> stream_;
@@ -365,14 +368,15 @@ protocol::Response Server::Impl::dispatch(const protocol::Request& req) noexcept
         protocol::Response res;
         res.status = 500;
         res.headers.emplace_back("Content-Type", "application/scim+json; charset=utf-8");
-        res.body = R"({"schemas":["urn:ietf:params:scim:api:messages:2.0:Error"],"status":"500","detail":"internal error"})";
+        res.body =
+            R"({"schemas":["urn:ietf:params:scim:api:messages:2.0:Error"],"status":"500","detail":"internal error"})";
         return res;
     }
 }
 
 void Server::Impl::accept() {
-    acceptor.async_accept(net::make_strand(ioc), [self = shared_from_this()](
-                                                     beast::error_code ec, tcp::socket socket) {
+    acceptor.async_accept(net::make_strand(ioc), [self = shared_from_this()](beast::error_code ec,
+                                                                             tcp::socket socket) {
         if (ec == net::error::operation_aborted || !self->acceptor.is_open()) {
             return;  // stopping
         }
@@ -442,7 +446,8 @@ Server::Server(ServerConfig config, Handler handler)
     beast::error_code ec;
     impl_->tls.use_certificate_chain_file(c.cert_file, ec);
     if (ec) {
-        throw std::runtime_error("cannot read the certificate " + c.cert_file + ": " + ec.message());
+        throw std::runtime_error("cannot read the certificate " + c.cert_file + ": " +
+                                 ec.message());
     }
     impl_->tls.use_private_key_file(c.key_file, ssl::context::pem, ec);
     if (ec) {

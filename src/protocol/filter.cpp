@@ -53,7 +53,9 @@ std::string quote(std::string_view s) {
 
 std::string at(std::size_t pos) { return " at position " + std::to_string(pos); }
 
-[[noreturn]] void fail_filter(std::string detail) { throw Error::invalid_filter(std::move(detail)); }
+[[noreturn]] void fail_filter(std::string detail) {
+    throw Error::invalid_filter(std::move(detail));
+}
 
 // ---------------------------------------------------------------------------------------------
 // Lexer
@@ -215,12 +217,22 @@ private:
         Token t;
         t.pos = pos_;
         switch (text_[pos_]) {
-            case '(': t.kind = Token::Kind::kLParen; break;
-            case ')': t.kind = Token::Kind::kRParen; break;
-            case '[': t.kind = Token::Kind::kLBracket; break;
-            case ']': t.kind = Token::Kind::kRBracket; break;
-            case '"': return string_token();
-            default: return word_or_number();
+            case '(':
+                t.kind = Token::Kind::kLParen;
+                break;
+            case ')':
+                t.kind = Token::Kind::kRParen;
+                break;
+            case '[':
+                t.kind = Token::Kind::kLBracket;
+                break;
+            case ']':
+                t.kind = Token::Kind::kRBracket;
+                break;
+            case '"':
+                return string_token();
+            default:
+                return word_or_number();
         }
         t.text = std::string(1, text_[pos_]);
         t.end = ++pos_;
@@ -298,16 +310,35 @@ private:
         }
         const char e = text_[i + 1];
         switch (e) {
-            case '"': out += '"'; return i + 2;
-            case '\\': out += '\\'; return i + 2;
-            case '/': out += '/'; return i + 2;
-            case 'b': out += '\b'; return i + 2;
-            case 'f': out += '\f'; return i + 2;
-            case 'n': out += '\n'; return i + 2;
-            case 'r': out += '\r'; return i + 2;
-            case 't': out += '\t'; return i + 2;
-            case 'u': break;
-            default: fail_filter("invalid escape " + quote(text_.substr(i, 2)) + " in string" + at(start));
+            case '"':
+                out += '"';
+                return i + 2;
+            case '\\':
+                out += '\\';
+                return i + 2;
+            case '/':
+                out += '/';
+                return i + 2;
+            case 'b':
+                out += '\b';
+                return i + 2;
+            case 'f':
+                out += '\f';
+                return i + 2;
+            case 'n':
+                out += '\n';
+                return i + 2;
+            case 'r':
+                out += '\r';
+                return i + 2;
+            case 't':
+                out += '\t';
+                return i + 2;
+            case 'u':
+                break;
+            default:
+                fail_filter("invalid escape " + quote(text_.substr(i, 2)) + " in string" +
+                            at(start));
         }
         std::uint32_t cp = 0;
         if (!hex4(i + 2, cp)) {
@@ -317,8 +348,8 @@ private:
         if (cp >= 0xD800 && cp <= 0xDBFF) {
             // A high surrogate must be followed by an escaped low surrogate.
             std::uint32_t low = 0;
-            if (i + 1 >= text_.size() || text_[i] != '\\' || text_[i + 1] != 'u' || !hex4(i + 2, low) ||
-                low < 0xDC00 || low > 0xDFFF) {
+            if (i + 1 >= text_.size() || text_[i] != '\\' || text_[i + 1] != 'u' ||
+                !hex4(i + 2, low) || low < 0xDC00 || low > 0xDFFF) {
                 fail_filter("unpaired surrogate in \\u escape" + at(start));
             }
             cp = 0x10000 + ((cp - 0xD800) << 10) + (low - 0xDC00);
@@ -369,8 +400,8 @@ bool parse_datetime(std::string_view text, std::chrono::system_clock::time_point
     constexpr int kMaxYear = 2261;
     int year = 0;
     if (text.size() < 5 || text[4] != '-' ||
-        std::from_chars(text.data(), text.data() + 4, year).ptr != text.data() + 4 || year < kMinYear ||
-        year > kMaxYear) {
+        std::from_chars(text.data(), text.data() + 4, year).ptr != text.data() + 4 ||
+        year < kMinYear || year > kMaxYear) {
         return false;
     }
     return core::parse_time(std::string(text), out);
@@ -378,9 +409,10 @@ bool parse_datetime(std::string_view text, std::chrono::system_clock::time_point
 
 std::optional<CompareOp> parse_op(std::string_view s) {
     static constexpr std::pair<std::string_view, CompareOp> kOps[] = {
-        {"eq", CompareOp::kEq}, {"ne", CompareOp::kNe}, {"co", CompareOp::kCo}, {"sw", CompareOp::kSw},
-        {"ew", CompareOp::kEw}, {"pr", CompareOp::kPr}, {"gt", CompareOp::kGt}, {"ge", CompareOp::kGe},
-        {"lt", CompareOp::kLt}, {"le", CompareOp::kLe},
+        {"eq", CompareOp::kEq}, {"ne", CompareOp::kNe}, {"co", CompareOp::kCo},
+        {"sw", CompareOp::kSw}, {"ew", CompareOp::kEw}, {"pr", CompareOp::kPr},
+        {"gt", CompareOp::kGt}, {"ge", CompareOp::kGe}, {"lt", CompareOp::kLt},
+        {"le", CompareOp::kLe},
     };
     for (const auto& [name, op] : kOps) {
         if (iequals(s, name)) {
@@ -394,19 +426,28 @@ bool is_substring_op(CompareOp op) {
     return op == CompareOp::kCo || op == CompareOp::kSw || op == CompareOp::kEw;
 }
 bool is_ordering_op(CompareOp op) {
-    return op == CompareOp::kGt || op == CompareOp::kGe || op == CompareOp::kLt || op == CompareOp::kLe;
+    return op == CompareOp::kGt || op == CompareOp::kGe || op == CompareOp::kLt ||
+           op == CompareOp::kLe;
 }
 
 std::string_view type_name(AttrType t) {
     switch (t) {
-        case AttrType::kString: return "string";
-        case AttrType::kBoolean: return "boolean";
-        case AttrType::kDecimal: return "decimal";
-        case AttrType::kInteger: return "integer";
-        case AttrType::kDateTime: return "dateTime";
-        case AttrType::kBinary: return "binary";
-        case AttrType::kReference: return "reference";
-        case AttrType::kComplex: return "complex";
+        case AttrType::kString:
+            return "string";
+        case AttrType::kBoolean:
+            return "boolean";
+        case AttrType::kDecimal:
+            return "decimal";
+        case AttrType::kInteger:
+            return "integer";
+        case AttrType::kDateTime:
+            return "dateTime";
+        case AttrType::kBinary:
+            return "binary";
+        case AttrType::kReference:
+            return "reference";
+        case AttrType::kComplex:
+            return "complex";
     }
     return "unknown";
 }
@@ -439,7 +480,8 @@ const AttributeDef& schemas_attribute() {
 // enterprise manager unqualified: `id eq "u-2001" and manager eq "u-3391"` (R-14) and
 // `manager[value eq "u-3391"]` (R-43). An unqualified name that no core or common attribute
 // has is therefore looked up in the type's extensions, and accepted when exactly one defines it.
-std::optional<ResolvedAttr> resolve_attr(const SchemaRegistry& registry, const ResourceTypeDef& type,
+std::optional<ResolvedAttr> resolve_attr(const SchemaRegistry& registry,
+                                         const ResourceTypeDef& type,
                                          std::string_view path) {
     if (std::optional<ResolvedAttr> ra = registry.resolve(type, path)) {
         return ra;
@@ -449,7 +491,8 @@ std::optional<ResolvedAttr> resolve_attr(const SchemaRegistry& registry, const R
     }
     std::optional<ResolvedAttr> found;
     for (const SchemaExtensionRef& ext : type.extensions) {
-        std::optional<ResolvedAttr> ra = registry.resolve(type, ext.schema + ":" + std::string(path));
+        std::optional<ResolvedAttr> ra =
+            registry.resolve(type, ext.schema + ":" + std::string(path));
         if (ra) {
             if (found) {
                 return std::nullopt;  // ambiguous: the client must name the URN
@@ -476,9 +519,14 @@ Filter combine(Filter::Kind kind, Filter lhs, Filter rhs) {
 // exhaust the stack (the tree of a 4096-byte filter is at most a few hundred nodes deep).
 class Parser {
 public:
-    Parser(std::vector<Token> tokens, const SchemaRegistry& registry, const ResourceTypeDef* type,
+    Parser(std::vector<Token> tokens,
+           const SchemaRegistry& registry,
+           const ResourceTypeDef* type,
            std::optional<ResolvedAttr> parent)
-        : tokens_(std::move(tokens)), registry_(registry), type_(type), parent_(std::move(parent)) {}
+        : tokens_(std::move(tokens)),
+          registry_(registry),
+          type_(type),
+          parent_(std::move(parent)) {}
 
     // The whole token stream is one filter.
     Filter parse_all(int depth) {
@@ -654,8 +702,10 @@ private:
     Filter parse_value_path(const ResolvedAttr& ra, const Token& name, int depth) {
         const Token& open = take();
         if (!brackets_allowed(ra)) {
-            fail_filter(quote(name.text) + " is not a multi-valued complex attribute, so it takes no "
-                        "filter in brackets" + at(open.pos));
+            fail_filter(quote(name.text) +
+                        " is not a multi-valued complex attribute, so it takes no "
+                        "filter in brackets" +
+                        at(open.pos));
         }
         check_depth(depth + 1, open);
         parent_ = ra;
@@ -673,7 +723,8 @@ private:
                 fail_filter("unknown attribute " + quote(sub_name) + " of " + quote(ra.attr->name) +
                             at(next.pos + 1));
             }
-            inner = combine(Filter::Kind::kAnd, std::move(inner), parse_comparison(*sub, next.text));
+            inner =
+                combine(Filter::Kind::kAnd, std::move(inner), parse_comparison(*sub, next.text));
         }
         Filter f;
         f.kind = Filter::Kind::kValuePath;
@@ -687,8 +738,8 @@ private:
     Filter parse_comparison(ResolvedAttr ra, std::string_view label) {
         const Token& op_token = peek();
         if (op_token.kind != Token::Kind::kWord) {
-            fail_filter("expected an operator after " + quote(label) + at(op_token.pos) + ", found " +
-                        describe(op_token));
+            fail_filter("expected an operator after " + quote(label) + at(op_token.pos) +
+                        ", found " + describe(op_token));
         }
         const std::optional<CompareOp> op = parse_op(op_token.text);
         if (!op) {
@@ -716,8 +767,8 @@ private:
             } else if (is_keyword(v, "null")) {
                 f.value.kind = Literal::Kind::kNull;
             } else {
-                fail_filter("expected a value after " + quote(op_token.text) + at(v.pos) + ", found " +
-                            describe(v));
+                fail_filter("expected a value after " + quote(op_token.text) + at(v.pos) +
+                            ", found " + describe(v));
             }
             take();
         }
@@ -768,7 +819,8 @@ private:
         }
         switch (type) {
             case AttrType::kBoolean:
-                if (v.kind == Literal::Kind::kString && (iequals(v.string, "true") || iequals(v.string, "false"))) {
+                if (v.kind == Literal::Kind::kString &&
+                    (iequals(v.string, "true") || iequals(v.string, "false"))) {
                     v.boolean = iequals(v.string, "true");
                     v.kind = Literal::Kind::kBoolean;
                     v.string.clear();
@@ -785,8 +837,8 @@ private:
                 if (v.kind != Literal::Kind::kNumber) {
                     fail_filter("expected a number for " + attr + where);
                 }
-                if (type == AttrType::kInteger &&
-                    (v.number != std::trunc(v.number) || std::fabs(v.number) > 9.007199254740992e15)) {
+                if (type == AttrType::kInteger && (v.number != std::trunc(v.number) ||
+                                                   std::fabs(v.number) > 9.007199254740992e15)) {
                     fail_filter("expected an integer for " + attr + where);
                 }
                 return;
@@ -875,7 +927,9 @@ const json::value* top_level(const AttrRef& ref, const json::object& resource) {
     return member(*container, ref.name);
 }
 
-void sub_values(const json::value& element, const std::string& sub, std::vector<const json::value*>& out) {
+void sub_values(const json::value& element,
+                const std::string& sub,
+                std::vector<const json::value*>& out) {
     if (sub.empty()) {
         flatten(element, out);
     } else if (element.is_object()) {
@@ -907,16 +961,25 @@ bool present(const json::value& v) {
 template <class T>
 bool ordered(CompareOp op, const T& a, const T& b) {
     switch (op) {
-        case CompareOp::kEq: return a == b;
-        case CompareOp::kGt: return a > b;
-        case CompareOp::kGe: return a >= b;
-        case CompareOp::kLt: return a < b;
-        case CompareOp::kLe: return a <= b;
-        default: return false;
+        case CompareOp::kEq:
+            return a == b;
+        case CompareOp::kGt:
+            return a > b;
+        case CompareOp::kGe:
+            return a >= b;
+        case CompareOp::kLt:
+            return a < b;
+        case CompareOp::kLe:
+            return a <= b;
+        default:
+            return false;
     }
 }
 
-bool compare_string(const AttrRef& ref, CompareOp op, std::string_view value, std::string_view literal) {
+bool compare_string(const AttrRef& ref,
+                    CompareOp op,
+                    std::string_view value,
+                    std::string_view literal) {
     std::string a(value);
     std::string b(literal);
     if (!ref.case_exact) {
@@ -924,10 +987,14 @@ bool compare_string(const AttrRef& ref, CompareOp op, std::string_view value, st
         b = to_lower(b);
     }
     switch (op) {
-        case CompareOp::kCo: return a.find(b) != std::string::npos;
-        case CompareOp::kSw: return a.starts_with(b);
-        case CompareOp::kEw: return a.ends_with(b);
-        default: return ordered(op, a, b);
+        case CompareOp::kCo:
+            return a.find(b) != std::string::npos;
+        case CompareOp::kSw:
+            return a.starts_with(b);
+        case CompareOp::kEw:
+            return a.ends_with(b);
+        default:
+            return ordered(op, a, b);
     }
 }
 
@@ -938,7 +1005,8 @@ bool compare_one(const AttrRef& ref, CompareOp op, const Literal& lit, const jso
             bool b = false;
             if (v.is_bool()) {
                 b = v.get_bool();
-            } else if (v.is_string() && (iequals(v.get_string(), "true") || iequals(v.get_string(), "false"))) {
+            } else if (v.is_string() &&
+                       (iequals(v.get_string(), "true") || iequals(v.get_string(), "false"))) {
                 b = iequals(v.get_string(), "true");
             } else {
                 return false;
@@ -988,21 +1056,25 @@ bool evaluate_compare(const Filter& f, const std::vector<const json::value*>& va
         return f.op == CompareOp::kNe ? assigned : (f.op == CompareOp::kEq && !assigned);
     }
     if (f.op == CompareOp::kNe) {
-        return !any([&f](const json::value* v) { return compare_one(f.attr, CompareOp::kEq, f.value, *v); });
+        return !any([&f](const json::value* v) {
+            return compare_one(f.attr, CompareOp::kEq, f.value, *v);
+        });
     }
     return any([&f](const json::value* v) { return compare_one(f.attr, f.op, f.value, *v); });
 }
 
 }  // namespace
 
-core::Filter parse_filter(std::string_view text, const SchemaRegistry& registry,
+core::Filter parse_filter(std::string_view text,
+                          const SchemaRegistry& registry,
                           const ResourceTypeDef& type) {
     check_filter_text(text);
     Parser parser(Lexer(text, 0, false).run(), registry, &type, std::nullopt);
     return parser.parse_all(0);
 }
 
-core::Filter parse_value_filter(std::string_view text, const SchemaRegistry& registry,
+core::Filter parse_value_filter(std::string_view text,
+                                const SchemaRegistry& registry,
                                 const ResolvedAttr& parent) {
     check_filter_text(text);
     if (parent.schema == nullptr || parent.attr == nullptr || !brackets_allowed(parent)) {
@@ -1015,10 +1087,12 @@ core::Filter parse_value_filter(std::string_view text, const SchemaRegistry& reg
 
 // Errors in the structure of the path are invalidPath; errors inside the brackets are
 // invalidFilter, as RFC 7644 §3.12 (table 9) lists invalidFilter for "PATCH (Path Filter)".
-PatchPath parse_patch_path(std::string_view text, const SchemaRegistry& registry,
+PatchPath parse_patch_path(std::string_view text,
+                           const SchemaRegistry& registry,
                            const ResourceTypeDef& type) {
     if (text.size() > kMaxFilterLength) {
-        throw Error::invalid_path("path is longer than " + std::to_string(kMaxFilterLength) + " characters");
+        throw Error::invalid_path("path is longer than " + std::to_string(kMaxFilterLength) +
+                                  " characters");
     }
     if (text.empty()) {
         throw Error::invalid_path("empty path");
@@ -1035,9 +1109,11 @@ PatchPath parse_patch_path(std::string_view text, const SchemaRegistry& registry
         return out;
     }
     if (!brackets_allowed(*ra)) {
-        throw Error::invalid_path(quote(attr_text) +
-                                  " is not a multi-valued complex attribute, so it takes no filter in "
-                                  "brackets" + at(open));
+        throw Error::invalid_path(
+            quote(attr_text) +
+            " is not a multi-valued complex attribute, so it takes no filter in "
+            "brackets" +
+            at(open));
     }
     Parser parser(Lexer(text, open + 1, true).run(), registry, &type, *ra);
     std::size_t close_end = 0;
@@ -1090,8 +1166,9 @@ bool matches(const core::Filter& filter, const boost::json::object& resource) {
             const Filter& inner = filter.children.front();
             if (top->is_array()) {
                 const json::array& a = top->get_array();
-                return std::any_of(a.begin(), a.end(),
-                                   [&inner](const json::value& e) { return matches_element(inner, e); });
+                return std::any_of(a.begin(), a.end(), [&inner](const json::value& e) {
+                    return matches_element(inner, e);
+                });
             }
             return top->is_object() && matches_element(inner, *top);
         }

@@ -26,7 +26,6 @@ namespace {
 
 using Op = PatchOperation::Op;
 
-
 void erase_ci(json::object& o, std::string_view name) {
     for (auto it = o.begin(); it != o.end();) {
         it = iequals(it->key(), name) ? o.erase(it) : std::next(it);
@@ -41,15 +40,16 @@ void set_ci(json::object& o, std::string_view name, json::value v) {
     o[name] = std::move(v);
 }
 
-std::string quoted(std::string_view where) {
-    return "attribute \"" + std::string(where) + "\"";
-}
+std::string quoted(std::string_view where) { return "attribute \"" + std::string(where) + "\""; }
 
 std::string_view op_name(Op op) {
     switch (op) {
-        case Op::kAdd: return "add";
-        case Op::kRemove: return "remove";
-        case Op::kReplace: return "replace";
+        case Op::kAdd:
+            return "add";
+        case Op::kRemove:
+            return "remove";
+        case Op::kReplace:
+            return "replace";
     }
     return "";
 }
@@ -109,11 +109,14 @@ bool same_element(const json::value& x, const json::value& e, const AttributeDef
 }
 
 // Copies the members of `src` into `dst`; an immutable sub-attribute may not change.
-void merge_into(json::object& dst, const json::object& src, const AttributeDef& attr,
+void merge_into(json::object& dst,
+                const json::object& src,
+                const AttributeDef& attr,
                 const std::string& where) {
     for (const auto& kv : src) {
         const AttributeDef* sub = attr.sub(kv.key());
-        const std::string_view name = sub != nullptr ? std::string_view(sub->name) : std::string_view(kv.key());
+        const std::string_view name =
+            sub != nullptr ? std::string_view(sub->name) : std::string_view(kv.key());
         if (sub != nullptr && sub->mutability == Mutability::kImmutable) {
             const json::value* old = find_ci(dst, name);
             if (old != nullptr && !same_scalar(*old, kv.value(), sub)) {
@@ -401,8 +404,8 @@ private:
         if (op == Op::kRemove) {
             if (value != nullptr && !value->is_null() && attr.multi_valued) {
                 remove_listed(h, attr, *value);  // only the listed values, never all
-            } else if (value != nullptr && !value->is_null() && attr.type == core::AttrType::kComplex &&
-                       attr.sub("value") != nullptr) {
+            } else if (value != nullptr && !value->is_null() &&
+                       attr.type == core::AttrType::kComplex && attr.sub("value") != nullptr) {
                 // removing a named reference ({"value": "<id>"}) removes it only if it is
                 // the current one.
                 const json::value named = normalize_value(*value, attr, t.where);
@@ -482,8 +485,10 @@ private:
     }
 
     // Adds `element` to `arr` unless it is already there (then merged); returns its index.
-    static std::size_t upsert(json::array& arr, const json::value& element,
-                              const AttributeDef& attr, const std::string& where) {
+    static std::size_t upsert(json::array& arr,
+                              const json::value& element,
+                              const AttributeDef& attr,
+                              const std::string& where) {
         for (std::size_t i = 0; i < arr.size(); ++i) {
             if (same_element(arr[i], element, attr)) {
                 if (arr[i].is_object() && element.is_object()) {
@@ -498,7 +503,8 @@ private:
 
     // Whether `element` is one of `listed` (a remove value): complex elements compare by
     // `value`, anything else by equality.
-    static bool listed(const json::value& element, const json::array& items,
+    static bool listed(const json::value& element,
+                       const json::array& items,
                        const AttributeDef& attr) {
         const AttributeDef* value_sub = attr.sub("value");
         const json::object* eo = element.if_object();
@@ -600,7 +606,8 @@ private:
     }
 
     // The one element a filtered add/replace writes: `value` normalized as an element.
-    static json::value element_value(const json::value& value, const AttributeDef& attr,
+    static json::value element_value(const json::value& value,
+                                     const AttributeDef& attr,
                                      const std::string& where) {
         json::value nv = normalize_value(value, attr, where);
         if (nv.is_array()) {
@@ -705,7 +712,8 @@ private:
     }
 
     // Drops what became empty, and checks that at most one element is primary.
-    static void tidy(json::object& holder, const SchemaDef* ext,
+    static void tidy(json::object& holder,
+                     const SchemaDef* ext,
                      const std::vector<AttributeDef>& attributes) {
         for (const AttributeDef& attr : attributes) {
             json::value* v = find_ci(holder, attr.name);
@@ -799,8 +807,10 @@ std::vector<PatchOperation> parse_patch_request(const json::value& body) {
     return out;
 }
 
-void apply_patch(json::object& doc, const std::vector<PatchOperation>& ops,
-                 const SchemaRegistry& registry, const ResourceTypeDef& type) {
+void apply_patch(json::object& doc,
+                 const std::vector<PatchOperation>& ops,
+                 const SchemaRegistry& registry,
+                 const ResourceTypeDef& type) {
     json::object work = doc;  // all or nothing: `doc` changes only at the very end
     Patcher patcher(work, registry, type);
     for (std::size_t i = 0; i < ops.size(); ++i) {

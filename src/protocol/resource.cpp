@@ -9,8 +9,8 @@
 
 #include <boost/json/array.hpp>
 #include <boost/json/monotonic_resource.hpp>
-#include <boost/json/serialize.hpp>
 #include <boost/json/parse.hpp>
+#include <boost/json/serialize.hpp>
 #include <boost/json/string.hpp>
 
 #include "scimd/core/clock.hpp"
@@ -24,7 +24,6 @@ namespace {
 
 std::string quoted_name(const std::string& where) { return "attribute \"" + where + "\""; }
 
-
 // Sets `name` (canonical casing), dropping a differently-cased duplicate first.
 void set_ci(json::object& o, std::string_view name, json::value v) {
     for (auto it = o.begin(); it != o.end();) {
@@ -37,9 +36,7 @@ void set_ci(json::object& o, std::string_view name, json::value v) {
     o[name] = std::move(v);
 }
 
-std::string quoted(std::string_view where) {
-    return "attribute \"" + std::string(where) + "\"";
-}
+std::string quoted(std::string_view where) { return "attribute \"" + std::string(where) + "\""; }
 
 [[noreturn]] void type_error(std::string_view where, std::string_view what) {
     throw Error::invalid_value(quoted(where) + " must be " + std::string(what));
@@ -147,7 +144,9 @@ json::value norm_multi(const json::value& in, const AttributeDef& attr, const st
 
 // One value of `attr`: the attribute's value when single-valued, one element when
 // `element` is set.
-json::value norm_one(const json::value& in, const AttributeDef& attr, const std::string& where,
+json::value norm_one(const json::value& in,
+                     const AttributeDef& attr,
+                     const std::string& where,
                      bool element) {
     if (in.is_null()) {
         return nullptr;
@@ -254,7 +253,8 @@ std::string display_name(const ResolvedAttr& r) {
     return out;
 }
 
-const SchemaDef* extension_by_urn(const SchemaRegistry& registry, const ResourceTypeDef& type,
+const SchemaDef* extension_by_urn(const SchemaRegistry& registry,
+                                  const ResourceTypeDef& type,
                                   std::string_view urn) {
     for (const SchemaExtensionRef& ext : type.extensions) {
         if (iequals(ext.schema, urn)) {
@@ -331,7 +331,8 @@ void place(json::object& out, const ResolvedAttr& r, const json::value& in) {
     set_ci(holder, attr.name, std::move(v));
 }
 
-void check_required(const json::object& doc, const SchemaRegistry& registry,
+void check_required(const json::object& doc,
+                    const SchemaRegistry& registry,
                     const ResourceTypeDef& type) {
     const SchemaDef* core_schema = registry.schema(type.schema);
     if (core_schema == nullptr) {
@@ -400,8 +401,10 @@ bool values_equal(const json::value& a, const json::value& b, const AttributeDef
     return a == b;
 }
 
-void check_immutable(const json::value* old_value, const json::value* new_value,
-                     const AttributeDef& attr, const std::string& where) {
+void check_immutable(const json::value* old_value,
+                     const json::value* new_value,
+                     const AttributeDef& attr,
+                     const std::string& where) {
     if (old_value == nullptr) {
         return;  // an immutable attribute may be set once
     }
@@ -410,8 +413,10 @@ void check_immutable(const json::value* old_value, const json::value* new_value,
     }
 }
 
-void check_attribute_immutables(const json::object& old_doc, const json::object& new_doc,
-                                const SchemaDef* ext, const AttributeDef& attr) {
+void check_attribute_immutables(const json::object& old_doc,
+                                const json::object& new_doc,
+                                const SchemaDef* ext,
+                                const AttributeDef& attr) {
     const std::string where = ext != nullptr ? ext->id + ":" + attr.name : attr.name;
     const json::value* old_value = lookup(old_doc, ext, attr);
     const json::value* new_value = lookup(new_doc, ext, attr);
@@ -446,7 +451,8 @@ std::string_view trim(std::string_view s) {
     return s;
 }
 
-std::vector<ResolvedAttr> resolve_list(std::string_view list, const SchemaRegistry& registry,
+std::vector<ResolvedAttr> resolve_list(std::string_view list,
+                                       const SchemaRegistry& registry,
                                        const ResourceTypeDef& type) {
     std::vector<ResolvedAttr> out;
     while (!list.empty()) {
@@ -470,11 +476,12 @@ std::vector<ResolvedAttr> resolve_list(std::string_view list, const SchemaRegist
 
 // What the projection says about one top-level attribute.
 struct Selection {
-    bool named = false;                      ///< the attribute itself (or its extension) listed
-    std::vector<const AttributeDef*> subs;   ///< sub-attributes listed
+    bool named = false;                     ///< the attribute itself (or its extension) listed
+    std::vector<const AttributeDef*> subs;  ///< sub-attributes listed
 };
 
-Selection select(const std::vector<ResolvedAttr>& list, const SchemaDef* ext,
+Selection select(const std::vector<ResolvedAttr>& list,
+                 const SchemaDef* ext,
                  const AttributeDef& attr) {
     Selection out;
     for (const ResolvedAttr& r : list) {
@@ -508,7 +515,8 @@ bool contains(const std::vector<const AttributeDef*>& list, const AttributeDef& 
 
 // Filters the sub-attributes of one complex value. `only` non-empty: keep just those (and
 // `always` ones); otherwise drop `excluded` and `request` sub-attributes.
-json::object filter_subs(const json::object& value, const AttributeDef& attr,
+json::object filter_subs(const json::object& value,
+                         const AttributeDef& attr,
                          const std::vector<const AttributeDef*>& only,
                          const std::vector<const AttributeDef*>& excluded) {
     json::object out;
@@ -536,7 +544,8 @@ json::object filter_subs(const json::object& value, const AttributeDef& attr,
     return out;
 }
 
-std::optional<json::value> project_value(const json::value& value, const AttributeDef& attr,
+std::optional<json::value> project_value(const json::value& value,
+                                         const AttributeDef& attr,
                                          const std::vector<const AttributeDef*>& only,
                                          const std::vector<const AttributeDef*>& excluded) {
     if (attr.type != core::AttrType::kComplex) {
@@ -570,8 +579,10 @@ std::optional<json::value> project_value(const json::value& value, const Attribu
 }
 
 // The returned form of one top-level attribute, or nullopt when it is left out.
-std::optional<json::value> render_attribute(const json::value& value, const SchemaDef* ext,
-                                            const AttributeDef& attr, const Projection& p) {
+std::optional<json::value> render_attribute(const json::value& value,
+                                            const SchemaDef* ext,
+                                            const AttributeDef& attr,
+                                            const Projection& p) {
     if (attr.returned == Returned::kNever) {
         return std::nullopt;
     }
@@ -616,12 +627,14 @@ std::optional<bool> coerce_bool(const json::value& v) {
     return std::nullopt;
 }
 
-json::value normalize_value(const json::value& input, const AttributeDef& attr,
+json::value normalize_value(const json::value& input,
+                            const AttributeDef& attr,
                             const std::string& where) {
     return attr.multi_valued ? norm_multi(input, attr, where) : norm_one(input, attr, where, false);
 }
 
-void rebuild_schemas(json::object& doc, const SchemaRegistry& registry,
+void rebuild_schemas(json::object& doc,
+                     const SchemaRegistry& registry,
                      const ResourceTypeDef& type) {
     json::array schemas;
     schemas.emplace_back(type.schema);
@@ -653,7 +666,8 @@ void rebuild_schemas(json::object& doc, const SchemaRegistry& registry,
     }
 }
 
-json::object normalize_resource(const json::value& input, const SchemaRegistry& registry,
+json::object normalize_resource(const json::value& input,
+                                const SchemaRegistry& registry,
                                 const ResourceTypeDef& type) {
     const json::object* in = input.if_object();
     if (in == nullptr) {
@@ -719,7 +733,8 @@ void check_size(const json::object& holder, const AttributeDef& attr, const std:
 }
 
 // Multi-valued attributes stay within kMaxMultiValues, also when PATCH adds grow them.
-void check_sizes(const json::object& doc, const SchemaRegistry& registry,
+void check_sizes(const json::object& doc,
+                 const SchemaRegistry& registry,
                  const ResourceTypeDef& type) {
     if (const SchemaDef* core_schema = registry.schema(type.schema)) {
         for (const AttributeDef& attr : core_schema->attributes) {
@@ -739,8 +754,10 @@ void check_sizes(const json::object& doc, const SchemaRegistry& registry,
 
 }  // namespace
 
-void check_replacement(const json::object& old_doc, const json::object& new_doc,
-                       const SchemaRegistry& registry, const ResourceTypeDef& type) {
+void check_replacement(const json::object& old_doc,
+                       const json::object& new_doc,
+                       const SchemaRegistry& registry,
+                       const ResourceTypeDef& type) {
     for (const AttributeDef& attr : registry.common().attributes) {
         if (attr.mutability != Mutability::kReadOnly) {
             check_attribute_immutables(old_doc, new_doc, nullptr, attr);
@@ -762,8 +779,10 @@ void check_replacement(const json::object& old_doc, const json::object& new_doc,
     check_sizes(new_doc, registry, type);
 }
 
-Projection parse_projection(std::string_view attributes, std::string_view excluded,
-                            const SchemaRegistry& registry, const ResourceTypeDef& type) {
+Projection parse_projection(std::string_view attributes,
+                            std::string_view excluded,
+                            const SchemaRegistry& registry,
+                            const ResourceTypeDef& type) {
     if (!trim(attributes).empty() && !trim(excluded).empty()) {
         throw Error::invalid_value("attributes and excludedAttributes cannot both be given");
     }
@@ -773,9 +792,12 @@ Projection parse_projection(std::string_view attributes, std::string_view exclud
     return p;
 }
 
-json::object render_resource(const json::object& doc, const std::string& id,
-                             const json::object& meta, const SchemaRegistry& registry,
-                             const ResourceTypeDef& type, const Projection& projection) {
+json::object render_resource(const json::object& doc,
+                             const std::string& id,
+                             const json::object& meta,
+                             const SchemaRegistry& registry,
+                             const ResourceTypeDef& type,
+                             const Projection& projection) {
     json::object out;
     if (const json::value* schemas = find_ci(doc, "schemas")) {
         out["schemas"] = *schemas;
@@ -913,10 +935,12 @@ void append_member(std::string& out, std::string_view key, const json::value& va
 
 }  // namespace
 
-std::optional<std::string> render_default_text(
-    std::string_view document, const std::string& id, const json::object& meta,
-    const SchemaRegistry& registry, const ResourceTypeDef& type,
-    const std::function<void(json::object&)>& adjust) {
+std::optional<std::string> render_default_text(std::string_view document,
+                                               const std::string& id,
+                                               const json::object& meta,
+                                               const SchemaRegistry& registry,
+                                               const ResourceTypeDef& type,
+                                               const std::function<void(json::object&)>& adjust) {
     // The answer depends only on the (immutable) registry and type: remember the last one.
     thread_local const ResourceTypeDef* checked_type = nullptr;
     thread_local const SchemaRegistry* checked_registry = nullptr;

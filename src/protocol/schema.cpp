@@ -19,7 +19,8 @@ namespace json = boost::json;
 namespace {
 
 constexpr std::string_view kSchemaSchema = "urn:ietf:params:scim:schemas:core:2.0:Schema";
-constexpr std::string_view kResourceTypeSchema = "urn:ietf:params:scim:schemas:core:2.0:ResourceType";
+constexpr std::string_view kResourceTypeSchema =
+    "urn:ietf:params:scim:schemas:core:2.0:ResourceType";
 constexpr std::string_view kServiceProviderConfigSchema =
     "urn:ietf:params:scim:schemas:core:2.0:ServiceProviderConfig";
 
@@ -54,7 +55,8 @@ bool optional_bool(const json::object& o, std::string_view key, std::string_view
 }
 
 // The value of `key` when present, else nullptr; throws when it is not a string.
-const json::string* optional_string(const json::object& o, std::string_view key,
+const json::string* optional_string(const json::object& o,
+                                    std::string_view key,
                                     std::string_view where) {
     const json::value* v = find(o, key);
     if (v == nullptr) {
@@ -66,7 +68,8 @@ const json::string* optional_string(const json::object& o, std::string_view key,
     return &v->get_string();
 }
 
-std::vector<std::string> string_list(const json::object& o, std::string_view key,
+std::vector<std::string> string_list(const json::object& o,
+                                     std::string_view key,
                                      std::string_view where) {
     std::vector<std::string> out;
     const json::value* v = find(o, key);
@@ -194,8 +197,10 @@ bool names(const json::object& o, std::string_view urn) {
 
 // The document as served: `schemas` first (added when missing), then the document, then the
 // relative `meta` (the HTTP layer prefixes the base URL to its location).
-json::object served(const json::object& doc, std::string_view schema_urn,
-                    std::string_view resource_type, const std::string& location) {
+json::object served(const json::object& doc,
+                    std::string_view schema_urn,
+                    std::string_view resource_type,
+                    const std::string& location) {
     json::object out;
     if (find(doc, "schemas") == nullptr) {
         out["schemas"] = json::array{json::string(schema_urn)};
@@ -270,7 +275,8 @@ SchemaDef make_common() {
     id.uniqueness = Uniqueness::kServer;
     common.attributes.push_back(std::move(id));
 
-    common.attributes.push_back(simple("externalId", AttrType::kString, Mutability::kReadWrite, true));
+    common.attributes.push_back(
+        simple("externalId", AttrType::kString, Mutability::kReadWrite, true));
 
     AttributeDef meta = simple("meta", AttrType::kComplex, Mutability::kReadOnly, false);
     meta.sub_attributes = {
@@ -290,7 +296,9 @@ bool istarts_with(std::string_view s, std::string_view prefix) {
 }
 
 // Resolves "attr" or "attr.sub" (no URN) among `attributes`; nullptr/false when unknown.
-bool resolve_in(const std::vector<AttributeDef>& attributes, std::string_view path, ResolvedAttr& out) {
+bool resolve_in(const std::vector<AttributeDef>& attributes,
+                std::string_view path,
+                ResolvedAttr& out) {
     std::string_view name = path;
     std::string_view sub;
     bool has_sub = false;
@@ -495,7 +503,8 @@ std::optional<ResolvedAttr> SchemaRegistry::resolve(const ResourceTypeDef& type,
 
     // Unqualified names belong to the core schema or the common attributes; an extension's
     // attribute needs its URN, since two extensions may define the same name.
-    if (resolve_in(core_schema->attributes, path, out) || resolve_in(common_.attributes, path, out)) {
+    if (resolve_in(core_schema->attributes, path, out) ||
+        resolve_in(common_.attributes, path, out)) {
         return out;
     }
     return std::nullopt;

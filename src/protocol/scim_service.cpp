@@ -1,8 +1,9 @@
 #include "scimd/protocol/scim_service.hpp"
 
-#include <boost/json.hpp>
 #include <charconv>
 #include <optional>
+
+#include <boost/json.hpp>
 
 #include "scimd/protocol/filter.hpp"
 #include "scimd/protocol/patch.hpp"
@@ -56,8 +57,8 @@ std::string percent_decode(std::string_view s, bool plus_is_space) {
     std::string out;
     out.reserve(s.size());
     for (std::size_t i = 0; i < s.size(); ++i) {
-        if (s[i] == '%' && i + 2 < s.size() &&
-            hex_value(s[i + 1]) >= 0 && hex_value(s[i + 2]) >= 0) {
+        if (s[i] == '%' && i + 2 < s.size() && hex_value(s[i + 1]) >= 0 &&
+            hex_value(s[i + 2]) >= 0) {
             out.push_back(static_cast<char>(hex_value(s[i + 1]) * 16 + hex_value(s[i + 2])));
             i += 2;
         } else if (s[i] == '+' && plus_is_space) {
@@ -239,7 +240,6 @@ Response json_response(const Request& req, int status, const json::value& body) 
     return res;
 }
 
-
 }  // namespace
 
 std::string response_media_type(const Request& req) {
@@ -284,8 +284,9 @@ public:
         query_ = std::move(t.query);
         const auto& s = t.segments;
         if (s.empty()) {
-            throw Error::not_found("no resource at " + std::string(kScimPrefix) +
-                                   "; see /ServiceProviderConfig, /ResourceTypes, /Schemas, /Users");
+            throw Error::not_found(
+                "no resource at " + std::string(kScimPrefix) +
+                "; see /ServiceProviderConfig, /ResourceTypes, /Schemas, /Users");
         }
         const std::string& root = s[0];
         Response res;
@@ -314,7 +315,8 @@ private:
     std::string authenticate() {
         const std::string* auth = req_.header("authorization");
         if (auth == nullptr) {
-            throw Error::unauthorized("authentication required: send Authorization: Bearer <token>");
+            throw Error::unauthorized(
+                "authentication required: send Authorization: Bearer <token>");
         }
         const auto space = auth->find(' ');
         if (space == std::string::npos || !iequals(auth->substr(0, space), "bearer")) {
@@ -369,7 +371,8 @@ private:
             if (end == std::string::npos) {
                 end = list.size();
             }
-            if (list.substr(pos, end - pos) == m || (m == "HEAD" && list.substr(pos, end - pos) == "GET")) {
+            if (list.substr(pos, end - pos) == m ||
+                (m == "HEAD" && list.substr(pos, end - pos) == "GET")) {
                 return;
             }
             pos = end + 2;
@@ -512,15 +515,15 @@ private:
     // The resource as JSON text; the default representation skips building a second tree.
     std::string render(const core::UserRecord& u, const Projection& p) const {
         if (p.attributes.empty() && p.excluded_attributes.empty()) {
-            if (auto text = render_default_text(u.document, u.id, meta_of(u), ctx_.registry,
-                                                user_type(),
-                                                [this](json::object& d) { add_manager_ref(d); })) {
+            if (auto text =
+                    render_default_text(u.document, u.id, meta_of(u), ctx_.registry, user_type(),
+                                        [this](json::object& d) { add_manager_ref(d); })) {
                 return std::move(*text);
             }
         }
         json::value doc = json::parse(u.document);
-        json::object out = render_resource(doc.as_object(), u.id, meta_of(u), ctx_.registry,
-                                           user_type(), p);
+        json::object out =
+            render_resource(doc.as_object(), u.id, meta_of(u), ctx_.registry, user_type(), p);
         add_manager_ref(out);
         return json::serialize(out);
     }
@@ -555,7 +558,8 @@ private:
     void check_if_match(const core::UserRecord& u) {
         if (const std::string* im = req_.header("if-match")) {
             if (!etag_matches(*im, etag_of(u.version))) {
-                throw Error::precondition_failed("If-Match " + *im + " does not match the current version " +
+                throw Error::precondition_failed("If-Match " + *im +
+                                                 " does not match the current version " +
                                                  etag_of(u.version));
             }
         }
@@ -727,7 +731,8 @@ private:
                 std::string joined;
                 for (const auto& item : v->get_array()) {
                     if (!item.is_string()) {
-                        throw Error::invalid_value(std::string(key) + " must be an array of strings");
+                        throw Error::invalid_value(std::string(key) +
+                                                   " must be an array of strings");
                     }
                     if (!joined.empty()) {
                         joined += ',';
@@ -742,7 +747,8 @@ private:
                 if (v->is_int64()) {
                     out = v->get_int64();
                 } else if (v->is_uint64()) {
-                    out = static_cast<std::int64_t>(std::min<std::uint64_t>(v->get_uint64(), INT64_MAX));
+                    out = static_cast<std::int64_t>(
+                        std::min<std::uint64_t>(v->get_uint64(), INT64_MAX));
                 } else if (v->is_string()) {
                     out = parse_int_param(std::string(v->get_string()), key);
                 } else {
@@ -777,7 +783,8 @@ private:
         if (p.sort_by) {
             auto attr = ctx_.registry.resolve(type, *p.sort_by);
             if (!attr) {
-                throw Error::invalid_value("sortBy names no attribute of User: \"" + *p.sort_by + "\"");
+                throw Error::invalid_value("sortBy names no attribute of User: \"" + *p.sort_by +
+                                           "\"");
             }
             core::SortSpec sort;
             sort.attr = attr->ref();
@@ -801,9 +808,8 @@ private:
         Response res;
         res.headers.emplace_back("Content-Type", response_media_type(req_));
         std::string& body = res.body;
-        body = R"({"schemas":[")" + std::string(kListResponseSchema) +
-               R"("],"totalResults":)" + std::to_string(page.total) +
-               R"(,"startIndex":)" + std::to_string(q.start_index) +
+        body = R"({"schemas":[")" + std::string(kListResponseSchema) + R"("],"totalResults":)" +
+               std::to_string(page.total) + R"(,"startIndex":)" + std::to_string(q.start_index) +
                R"(,"itemsPerPage":)" + std::to_string(page.items.size()) + R"(,"Resources":[)";
         for (std::size_t i = 0; i < page.items.size(); ++i) {
             if (i > 0) {

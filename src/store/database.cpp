@@ -2,17 +2,18 @@
 
 #include <chrono>
 #include <mutex>
+#include <stdexcept>
+#include <string_view>
+
+#include "store/migrations.hpp"
+#include "store/sql_util.hpp"
 #include <soci/postgresql/soci-postgresql.h>
 #include <soci/soci.h>
 #include <soci/sqlite3/soci-sqlite3.h>
 #include <sqlite3.h>
-#include <stdexcept>
-#include <string_view>
 
 #include "scimd/core/clock.hpp"
 #include "scimd/error.hpp"
-#include "store/migrations.hpp"
-#include "store/sql_util.hpp"
 
 namespace scimd::store {
 namespace {
@@ -62,9 +63,9 @@ DatabaseUrl DatabaseUrl::parse(const std::string& url) {
             path = path.substr(2);  // sqlite://relative/or//absolute
         }
         if (path.empty() || path == ":memory:") {
-            throw std::invalid_argument(
-                "database URL \"" + url + "\": sqlite needs a file path (sqlite:PATH); an in-memory "
-                "database cannot be shared by the connection pool");
+            throw std::invalid_argument("database URL \"" + url +
+                                        "\": sqlite needs a file path (sqlite:PATH); an in-memory "
+                                        "database cannot be shared by the connection pool");
         }
         return {Backend::kSqlite, path};
     }
@@ -90,11 +91,11 @@ void configure_sqlite_once() {
 }  // namespace
 
 Database::Database(const DatabaseUrl& url, std::size_t size)
-    : backend_(url.backend), size_(size == 0 ? 1 : size),
+    : backend_(url.backend),
+      size_(size == 0 ? 1 : size),
       pool_((configure_sqlite_once(), std::make_unique<soci::connection_pool>(size_))) {
-    const soci::backend_factory& factory = backend_ == Backend::kPostgres
-                                               ? *soci::factory_postgresql()
-                                               : *soci::factory_sqlite3();
+    const soci::backend_factory& factory =
+        backend_ == Backend::kPostgres ? *soci::factory_postgresql() : *soci::factory_sqlite3();
     for (std::size_t i = 0; i < size_; ++i) {
         soci::session& s = pool_->at(i);  // at(): startup only, before any lease
         try {

@@ -1,9 +1,10 @@
 #include "scimd/store/repositories.hpp"
 
+#include <map>
+
 #include "store/sql_filter.hpp"
 #include "store/sql_util.hpp"
 #include <boost/json.hpp>
-#include <map>
 #include <soci/soci.h>
 
 #include "scimd/error.hpp"
@@ -427,9 +428,9 @@ void SqlUserRepository::insert_many_postgres(const std::vector<core::UserRecord>
             {"user_name_key", fold_case(u.user_name)},
             {"external_id", text_or_null(u.external_id)},
             {"display_name", text_or_null(u.display_name)},
-            {"display_name_key",
-             u.display_name ? json::value(json::string(fold_case(*u.display_name)))
-                            : json::value(nullptr)},
+            {"display_name_key", u.display_name
+                                     ? json::value(json::string(fold_case(*u.display_name)))
+                                     : json::value(nullptr)},
             {"active", u.active ? 1 : 0},
             {"document", u.document},
             {"version", u.version},
@@ -439,10 +440,10 @@ void SqlUserRepository::insert_many_postgres(const std::vector<core::UserRecord>
             emails.push_back(json::object{
                 {"user_id", u.id},
                 {"org_id", u.org_id},
-                {"value_key",
-                 e.value.empty() ? json::value(nullptr) : json::value(json::string(fold_case(e.value)))},
-                {"type_key",
-                 e.type.empty() ? json::value(nullptr) : json::value(json::string(fold_case(e.type)))},
+                {"value_key", e.value.empty() ? json::value(nullptr)
+                                              : json::value(json::string(fold_case(e.value)))},
+                {"type_key", e.type.empty() ? json::value(nullptr)
+                                            : json::value(json::string(fold_case(e.type)))},
                 {"is_primary", e.primary ? 1 : 0}});
         }
         ++per_org[u.org_id];

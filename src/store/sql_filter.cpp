@@ -33,8 +33,9 @@ struct Expr {
 // Names come from the schemas, but they still become SQL text: refuse anything odd.
 void check_name(const std::string& name) {
     for (char c : name) {
-        const bool ok = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
-                        c == ':' || c == '.' || c == '_' || c == '-' || c == '$';
+        const bool ok = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') ||
+                        (c >= '0' && c <= '9') || c == ':' || c == '.' || c == '_' || c == '-' ||
+                        c == '$';
         if (!ok) {
             throw Error::invalid_filter("attribute name \"" + name + "\" cannot be filtered");
         }
@@ -90,8 +91,11 @@ bool is_text_type(AttrType t) {
 }
 
 // A JSON value at `path` below `base` (a document or an array element), typed by `type`.
-Expr json_expr(const std::string& base, const std::vector<std::string>& path, AttrType type,
-               bool case_exact, Backend backend) {
+Expr json_expr(const std::string& base,
+               const std::vector<std::string>& path,
+               AttrType type,
+               bool case_exact,
+               Backend backend) {
     std::string raw;
     if (backend == Backend::kSqlite) {
         raw = path.empty() ? base : "json_extract(" + base + ", '" + sqlite_json_path(path) + "')";
@@ -257,11 +261,10 @@ private:
             return "(u.seq IN (SELECT e.user_seq FROM user_emails e WHERE e.org_id = " + org +
                    " AND " + element(inner, Element::kEmailRow) + "))";
         }
-        const std::string arr = backend_ == Backend::kSqlite
-                                    ? "json_each(u.document, '" +
-                                          sqlite_json_path(doc_path(a, false)) + "')"
-                                    : "jsonb_array_elements(u.document #> '" +
-                                          pg_json_path(doc_path(a, false)) + "')";
+        const std::string arr =
+            backend_ == Backend::kSqlite
+                ? "json_each(u.document, '" + sqlite_json_path(doc_path(a, false)) + "')"
+                : "jsonb_array_elements(u.document #> '" + pg_json_path(doc_path(a, false)) + "')";
         return "(EXISTS (SELECT 1 FROM " + arr + " je WHERE " + element(inner, Element::kJson) +
                "))";
     }
@@ -322,8 +325,8 @@ private:
     }
 
     std::string bind_text(const Expr& e, const Literal& v) {
-        std::string text = v.kind == Literal::Kind::kBoolean ? (v.boolean ? "true" : "false")
-                                                             : v.string;
+        std::string text =
+            v.kind == Literal::Kind::kBoolean ? (v.boolean ? "true" : "false") : v.string;
         return params_.add(e.fold_value ? fold_case(text) : text);
     }
 
@@ -384,17 +387,24 @@ private:
             }
             const std::string p = params_.add(n);
             switch (f.op) {
-                case CompareOp::kEq: return "((" + x + " = " + p + "))";
-                case CompareOp::kNe: return "((" + x + " = " + p + ") IS NOT TRUE)";
-                case CompareOp::kGt: return "((" + x + " > " + p + "))";
-                case CompareOp::kGe: return "((" + x + " >= " + p + "))";
-                case CompareOp::kLt: return "((" + x + " < " + p + "))";
-                case CompareOp::kLe: return "((" + x + " <= " + p + "))";
-                default: throw Error::invalid_filter("co, sw and ew apply to strings only");
+                case CompareOp::kEq:
+                    return "((" + x + " = " + p + "))";
+                case CompareOp::kNe:
+                    return "((" + x + " = " + p + ") IS NOT TRUE)";
+                case CompareOp::kGt:
+                    return "((" + x + " > " + p + "))";
+                case CompareOp::kGe:
+                    return "((" + x + " >= " + p + "))";
+                case CompareOp::kLt:
+                    return "((" + x + " < " + p + "))";
+                case CompareOp::kLe:
+                    return "((" + x + " <= " + p + "))";
+                default:
+                    throw Error::invalid_filter("co, sw and ew apply to strings only");
             }
         }
-        std::string value = v.kind == Literal::Kind::kBoolean ? (v.boolean ? "true" : "false")
-                                                              : v.string;
+        std::string value =
+            v.kind == Literal::Kind::kBoolean ? (v.boolean ? "true" : "false") : v.string;
         if (e.fold_value) {
             value = fold_case(value);
         }
@@ -403,12 +413,18 @@ private:
             return "(" + x + " IS NOT NULL)";
         }
         switch (f.op) {
-            case CompareOp::kEq: return "((" + x + " = " + params_.add(value) + "))";
-            case CompareOp::kNe: return "((" + x + " = " + params_.add(value) + ") IS NOT TRUE)";
-            case CompareOp::kGt: return "((" + x + " > " + params_.add(value) + "))";
-            case CompareOp::kGe: return "((" + x + " >= " + params_.add(value) + "))";
-            case CompareOp::kLt: return "((" + x + " < " + params_.add(value) + "))";
-            case CompareOp::kLe: return "((" + x + " <= " + params_.add(value) + "))";
+            case CompareOp::kEq:
+                return "((" + x + " = " + params_.add(value) + "))";
+            case CompareOp::kNe:
+                return "((" + x + " = " + params_.add(value) + ") IS NOT TRUE)";
+            case CompareOp::kGt:
+                return "((" + x + " > " + params_.add(value) + "))";
+            case CompareOp::kGe:
+                return "((" + x + " >= " + params_.add(value) + "))";
+            case CompareOp::kLt:
+                return "((" + x + " < " + params_.add(value) + "))";
+            case CompareOp::kLe:
+                return "((" + x + " <= " + params_.add(value) + "))";
             case CompareOp::kCo: {
                 const std::string p = params_.add(value);
                 return backend_ == Backend::kSqlite ? "((instr(" + x + ", " + p + ") > 0))"
@@ -426,7 +442,8 @@ private:
                            ? "((substr(" + x + ", -length(" + p1 + ")) = " + p2 + "))"
                            : "((right(" + x + ", length(" + p1 + ")) = " + p2 + "))";
             }
-            case CompareOp::kPr: break;
+            case CompareOp::kPr:
+                break;
         }
         return "(1=0)";
     }
@@ -463,7 +480,9 @@ void SqlParams::bind(soci::statement& st) {
     }
 }
 
-std::string user_filter_sql(const core::Filter& filter, Backend backend, SqlParams& params,
+std::string user_filter_sql(const core::Filter& filter,
+                            Backend backend,
+                            SqlParams& params,
                             const std::string& org_id) {
     Translator t(backend, params, org_id);
     return t.filter(filter);
@@ -515,7 +534,7 @@ std::string user_sort_sql(const core::SortSpec* sort, Backend backend) {
             raw = "u.document #>> '" + p + "}'";
         }
         x = ((is_text_type(a.type) || whole_complex) && !a.case_exact) ? fold_sql(raw, backend)
-                                                                        : raw;
+                                                                       : raw;
     }
     // RFC 7644 §3.4.2.3: resources without a value come last when ascending and first when
     // descending, so that descending is exactly the reverse of ascending.

@@ -43,7 +43,9 @@ private:
 /// userName, externalId, displayName, active, emails, meta.created/lastModified) use them;
 /// every other attribute goes through the dialect's JSON functions. Throws
 /// Error::invalid_filter for comparisons that have no meaning (e.g. meta.location).
-std::string user_filter_sql(const core::Filter& filter, Backend backend, SqlParams& params,
+std::string user_filter_sql(const core::Filter& filter,
+                            Backend backend,
+                            SqlParams& params,
                             const std::string& org_id);
 
 /// ORDER BY terms (without the keyword) for sortBy, ending with the stable tie-break.

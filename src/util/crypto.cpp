@@ -1,10 +1,11 @@
 #include "scimd/util/crypto.hpp"
 
+#include <stdexcept>
+
 #include <openssl/crypto.h>
 #include <openssl/evp.h>
 #include <openssl/rand.h>
 #include <openssl/sha.h>
-#include <stdexcept>
 
 namespace scimd::util {
 

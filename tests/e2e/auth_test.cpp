@@ -1,8 +1,8 @@
 // Bearer-token authentication and tenant isolation over HTTPS.
-#include "e2e/fixture.hpp"
-
 #include <chrono>
 #include <thread>
+
+#include "e2e/fixture.hpp"
 
 #include "scimd/store/repositories.hpp"
 
@@ -152,7 +152,9 @@ TEST_P(CachedAuth, RevocationTakesEffectWithinTheCacheLifetime) {
     expect_unauthorized(stranger->get("/scim/v2/Users"));
 }
 
-INSTANTIATE_TEST_SUITE_P(Backends, CachedAuth, ::testing::Values(Db::kSqlite, Db::kPostgres),
+INSTANTIATE_TEST_SUITE_P(Backends,
+                         CachedAuth,
+                         ::testing::Values(Db::kSqlite, Db::kPostgres),
                          db_name);
 
 }  // namespace

@@ -1,15 +1,15 @@
 #pragma once
 
-#include <gtest/gtest.h>
-
-#include <boost/json.hpp>
 #include <memory>
 #include <string>
 #include <string_view>
 
+#include "support/support.hpp"
+#include <boost/json.hpp>
+#include <gtest/gtest.h>
+
 #include "scimd/app/app.hpp"
 #include "scimd/util/crypto.hpp"
-#include "support/support.hpp"
 
 namespace scimd::test {
 
@@ -110,7 +110,9 @@ protected:
 
     /// Tokens are read on every request unless a suite says otherwise, so that a revocation
     /// made by a test takes effect at once.
-    virtual std::chrono::milliseconds token_cache_ttl() const { return std::chrono::milliseconds(0); }
+    virtual std::chrono::milliseconds token_cache_ttl() const {
+        return std::chrono::milliseconds(0);
+    }
 
     void TearDown() override {
         client_.reset();

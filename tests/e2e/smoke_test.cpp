@@ -6,7 +6,9 @@ namespace {
 class Smoke : public ServerFixture {};
 
 TEST_P(Smoke, CreateGetDeleteUser) {
-    auto created = client().post("/scim/v2/Users", R"({"schemas":["urn:ietf:params:scim:schemas:core:2.0:User"],"userName":"bjensen@example.com","name":{"givenName":"Barbara"}})");
+    auto created = client().post(
+        "/scim/v2/Users",
+        R"({"schemas":["urn:ietf:params:scim:schemas:core:2.0:User"],"userName":"bjensen@example.com","name":{"givenName":"Barbara"}})");
     ASSERT_EQ(created.status, 201) << created.body;
     const std::string id(created.json().at("id").as_string());
     EXPECT_EQ(created.header("location"), "https://localhost:0/scim/v2/Users/" + id);

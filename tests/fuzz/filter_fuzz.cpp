@@ -32,7 +32,8 @@ const json::object& sample_user() {
         "meta":{"created":"2010-01-23T04:56:22Z","lastModified":"2011-05-13T04:42:34Z"},
         "urn:ietf:params:scim:schemas:extension:enterprise:2.0:User":{
             "employeeNumber":"701984","manager":{"value":"26118915-6090-4610-87e4-49d8ca9f808d"}}
-    })").as_object();
+    })")
+                                         .as_object();
     return user;
 }
 
@@ -53,7 +54,8 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
     }
 
     try {
-        const scimd::protocol::PatchPath path = scimd::protocol::parse_patch_path(text, registry, *user);
+        const scimd::protocol::PatchPath path =
+            scimd::protocol::parse_patch_path(text, registry, *user);
         if (path.filter) {
             const json::object& doc = sample_user();
             for (const char* key : {"emails", "ims", "addresses"}) {

@@ -1,16 +1,14 @@
 #include "scimd/store/database.hpp"
 
-#include <gtest/gtest.h>
-
 #include <memory>
 #include <string>
 #include <vector>
 
+#include "store/store_fixture.hpp"
+#include <gtest/gtest.h>
 #include <soci/soci.h>
 
 #include "scimd/error.hpp"
-
-#include "store/store_fixture.hpp"
 
 namespace scimd::test {
 namespace {
@@ -92,11 +90,15 @@ TEST_P(SqliteSettingsTest, EveryPooledConnectionIsConfigured) {
     }
 }
 
-INSTANTIATE_TEST_SUITE_P(Sqlite, SqliteSettingsTest, ::testing::Values(store::Backend::kSqlite),
+INSTANTIATE_TEST_SUITE_P(Sqlite,
+                         SqliteSettingsTest,
+                         ::testing::Values(store::Backend::kSqlite),
                          backend_name);
 
-INSTANTIATE_TEST_SUITE_P(Postgres, PostgresConnectionTest,
-                         ::testing::Values(store::Backend::kPostgres), backend_name);
+INSTANTIATE_TEST_SUITE_P(Postgres,
+                         PostgresConnectionTest,
+                         ::testing::Values(store::Backend::kPostgres),
+                         backend_name);
 
 // userName eq is the lookup every IdP sends before provisioning: it must use the unique
 // (org_id, user_name_key) index, not a scan of the tenant.

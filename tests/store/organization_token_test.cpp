@@ -1,13 +1,12 @@
-#include "scimd/store/repositories.hpp"
-
-#include <gtest/gtest.h>
-
 #include <algorithm>
 #include <string>
 #include <vector>
 
-#include "scimd/error.hpp"
 #include "store/store_fixture.hpp"
+#include <gtest/gtest.h>
+
+#include "scimd/error.hpp"
+#include "scimd/store/repositories.hpp"
 
 namespace scimd::test {
 namespace {
@@ -70,7 +69,8 @@ TEST_P(OrganizationRepositoryTest, DuplicateNameIsUniquenessConflict) {
     EXPECT_EQ(orgs.list().size(), 1u);
 }
 
-core::ScimToken token(const std::string& org_id, const std::string& name,
+core::ScimToken token(const std::string& org_id,
+                      const std::string& name,
                       const std::string& created) {
     core::ScimToken t;
     t.id = util::uuid_v4();

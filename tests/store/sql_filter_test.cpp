@@ -4,16 +4,16 @@
 
 #include "store/sql_filter.hpp"
 
-#include <gtest/gtest.h>
-
 #include <algorithm>
 #include <set>
 #include <string>
 #include <vector>
 
+#include "store/store_fixture.hpp"
+#include <gtest/gtest.h>
+
 #include "scimd/error.hpp"
 #include "scimd/protocol/filter.hpp"
-#include "store/store_fixture.hpp"
 
 namespace scimd::test {
 namespace {
@@ -206,8 +206,7 @@ void replace_all(std::string& s, const std::string& from, const std::string& to)
 }
 
 // The userNames of `ids`, plus a count of ids that are none of `users` (another tenant's).
-std::string show(const std::set<std::string>& ids,
-                 const std::vector<core::UserRecord>& users) {
+std::string show(const std::set<std::string>& ids, const std::vector<core::UserRecord>& users) {
     std::string out = "{";
     std::size_t known = 0;
     for (const auto& u : users) {
@@ -325,8 +324,8 @@ TEST_P(SqlFilterTest, ValuesAreBoundNotSpliced) {
     const core::UserRecord u = make_user(org, R"({"userName":"x' OR '1'='1","title":"a\"b"})");
     repo.insert(u);
     repo.insert(make_user(org, R"({"userName":"other"})"));
-    for (const char* text : {R"(userName eq "x' OR '1'='1")", R"(title eq "a\"b")",
-                             R"(userName co "'")"}) {
+    for (const char* text :
+         {R"(userName eq "x' OR '1'='1")", R"(title eq "a\"b")", R"(userName co "'")"}) {
         SCOPED_TRACE(text);
         const core::Filter f = protocol::parse_filter(text, registry(), user_type());
         core::ListQuery q;

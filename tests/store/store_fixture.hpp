@@ -3,17 +3,17 @@
 // The one store suite, run on every backend (STYLE.md §3 #10): each fixture below is a
 // TEST_P over store::Backend, instantiated with kBackends and named by backend_name.
 
-#include <gtest/gtest.h>
-
 #include <chrono>
 #include <cstddef>
 #include <memory>
 #include <string>
 #include <string_view>
 
+#include "support/support.hpp"
 #include <boost/json/object.hpp>
 #include <boost/json/parse.hpp>
 #include <boost/json/serialize.hpp>
+#include <gtest/gtest.h>
 
 #include "scimd/core/clock.hpp"
 #include "scimd/core/records.hpp"
@@ -22,12 +22,10 @@
 #include "scimd/store/database.hpp"
 #include "scimd/store/repositories.hpp"
 #include "scimd/util/crypto.hpp"
-#include "support/support.hpp"
 
 namespace scimd::test {
 
-inline const auto kBackends =
-    ::testing::Values(store::Backend::kSqlite, store::Backend::kPostgres);
+inline const auto kBackends = ::testing::Values(store::Backend::kSqlite, store::Backend::kPostgres);
 
 inline std::string backend_name(const ::testing::TestParamInfo<store::Backend>& p) {
     return p.param == store::Backend::kSqlite ? "sqlite" : "postgresql";
@@ -46,7 +44,8 @@ inline const protocol::ResourceTypeDef& user_type() { return *registry().resourc
 
 /// A user of `org_id` built from a client body as POST /Users would store it: a fresh id,
 /// version 1, created = lastModified = `at`.
-inline core::UserRecord make_user(const std::string& org_id, std::string_view body,
+inline core::UserRecord make_user(const std::string& org_id,
+                                  std::string_view body,
                                   const std::string& at = test_time(0)) {
     boost::json::object doc =
         protocol::normalize_resource(boost::json::parse(body), registry(), user_type());

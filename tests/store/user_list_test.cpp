@@ -1,13 +1,12 @@
-#include "scimd/store/repositories.hpp"
-
-#include <gtest/gtest.h>
-
 #include <algorithm>
 #include <string>
 #include <vector>
 
-#include "scimd/protocol/filter.hpp"
 #include "store/store_fixture.hpp"
+#include <gtest/gtest.h>
+
+#include "scimd/protocol/filter.hpp"
+#include "scimd/store/repositories.hpp"
 
 namespace scimd::test {
 namespace {
@@ -51,8 +50,8 @@ protected:
                         s.employee_number + "\"}";
             }
             if (s.first_email != nullptr) {
-                body += std::string(R"(,"emails":[{"value":")") + s.first_email +
-                        R"(","type":")" + s.first_email_type +
+                body += std::string(R"(,"emails":[{"value":")") + s.first_email + R"(","type":")" +
+                        s.first_email_type +
                         R"("},{"value":"aaa-second@example.com","type":"other"}])";
             }
             body += "}";
@@ -62,7 +61,8 @@ protected:
         }
     }
 
-    core::Page<core::UserRecord> list(std::int64_t start_index, std::int64_t count,
+    core::Page<core::UserRecord> list(std::int64_t start_index,
+                                      std::int64_t count,
                                       const core::Filter* filter = nullptr) {
         core::ListQuery q;
         q.start_index = start_index;

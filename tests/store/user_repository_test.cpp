@@ -1,7 +1,3 @@
-#include "scimd/store/repositories.hpp"
-
-#include <gtest/gtest.h>
-
 #include <atomic>
 #include <latch>
 #include <mutex>
@@ -9,11 +5,13 @@
 #include <thread>
 #include <vector>
 
+#include "store/store_fixture.hpp"
 #include <boost/json/parse.hpp>
+#include <gtest/gtest.h>
 
 #include "scimd/error.hpp"
 #include "scimd/protocol/filter.hpp"
-#include "store/store_fixture.hpp"
+#include "scimd/store/repositories.hpp"
 
 namespace scimd::test {
 namespace {
@@ -102,7 +100,8 @@ TEST_P(UserRepositoryTest, UpdateChecksTheExpectedVersion) {
     users.insert(u);
 
     core::UserRecord next = make_user(org_, R"({"userName": "barbara", "externalId": "ext-2",
-        "emails": [{"value": "barbara@example.net", "type": "work"}]})", test_time(0));
+        "emails": [{"value": "barbara@example.net", "type": "work"}]})",
+                                      test_time(0));
     next.id = u.id;
     next.version = 2;
     next.last_modified = test_time(5);
@@ -166,7 +165,8 @@ TEST_P(UserRepositoryTest, InsertManyStoresEveryRowOrNone) {
     for (int i = 0; i < 3; ++i) {
         batch.push_back(make_user(org, R"({"userName":"bulk)" + std::to_string(i) +
                                            R"(","displayName":"Bulk","emails":[{"value":"Bulk)" +
-                                           std::to_string(i) + R"(@Example.com","type":"work"}]})"));
+                                           std::to_string(i) +
+                                           R"(@Example.com","type":"work"}]})"));
     }
     repo.insert_many(batch);
     const auto found = repo.find(org, batch[1].id);
@@ -176,9 +176,8 @@ TEST_P(UserRepositoryTest, InsertManyStoresEveryRowOrNone) {
     EXPECT_EQ(boost::json::parse(found->document), boost::json::parse(batch[1].document));
     core::ListQuery all;
     EXPECT_EQ(repo.list(org, all).total, 3);
-    const core::Filter f =
-        protocol::parse_filter(R"(emails[type eq "work" and value eq "bulk2@example.com"])",
-                               registry(), user_type());
+    const core::Filter f = protocol::parse_filter(
+        R"(emails[type eq "work" and value eq "bulk2@example.com"])", registry(), user_type());
     core::ListQuery q;
     q.filter = &f;
     const auto page = repo.list(org, q);
@@ -252,7 +251,8 @@ TEST_P(UserRepositoryTest, UpdateToATakenUserNameIsAConflictAndChangesNothing) {
     store::SqlUserRepository users(*db_);
     users.insert(make_user(org_, R"({"userName": "bjensen"})"));
     const core::UserRecord jsmith = make_user(org_, R"({"userName": "jsmith",
-        "emails": [{"value": "jsmith@example.com"}]})", test_time(1));
+        "emails": [{"value": "jsmith@example.com"}]})",
+                                              test_time(1));
     users.insert(jsmith);
 
     core::UserRecord next = make_user(org_, R"({"userName": "BJENSEN",
@@ -284,8 +284,8 @@ TEST_P(UserRepositoryTest, ConcurrentInsertsOfOneUserNameHaveOneWinner) {
     std::vector<core::UserRecord> records;
     for (int i = 0; i < kThreads; ++i) {
         // Different casings of one name: the key column, not the text, must collide.
-        records.push_back(make_user(org_, i % 2 == 0 ? R"({"userName": "racer"})"
-                                                     : R"({"userName": "RACER"})"));
+        records.push_back(
+            make_user(org_, i % 2 == 0 ? R"({"userName": "racer"})" : R"({"userName": "RACER"})"));
     }
     std::atomic<int> won{0}, conflicts{0}, other{0};
     std::mutex m;

@@ -1,5 +1,11 @@
 #include "support/support.hpp"
 
+#include <cstdlib>
+#include <filesystem>
+#include <mutex>
+#include <random>
+#include <stdexcept>
+
 #include <boost/asio/connect.hpp>
 #include <boost/asio/ip/tcp.hpp>
 #include <boost/asio/ssl.hpp>
@@ -7,13 +13,8 @@
 #include <boost/beast/http.hpp>
 #include <boost/beast/ssl.hpp>
 #include <boost/json/parse.hpp>
-#include <cstdlib>
-#include <filesystem>
-#include <mutex>
-#include <random>
 #include <soci/postgresql/soci-postgresql.h>
 #include <soci/soci.h>
-#include <stdexcept>
 
 #ifndef SCIMD_SOURCE_DIR
 #error "SCIMD_SOURCE_DIR must be defined by the build"
@@ -192,7 +193,8 @@ HttpResponse to_response(bhttp::response<bhttp::string_body>& res) {
 
 }  // namespace
 
-HttpResponse HttpClient::request_head_only(const std::string& method, const std::string& target,
+HttpResponse HttpClient::request_head_only(const std::string& method,
+                                           const std::string& target,
                                            std::size_t content_length) {
     impl_->stream.reset();
     impl_->connect();
@@ -221,7 +223,8 @@ HttpClient::HttpClient(std::uint16_t port, std::string token)
 
 HttpClient::~HttpClient() = default;
 
-HttpResponse HttpClient::request(const std::string& method, const std::string& target,
+HttpResponse HttpClient::request(const std::string& method,
+                                 const std::string& target,
                                  const std::string& body,
                                  const std::vector<std::pair<std::string, std::string>>& headers) {
     bhttp::request<bhttp::string_body> req;

@@ -55,14 +55,16 @@ public:
     /// Sends one request. `headers` are added as given; Authorization comes from the token
     /// unless headers name one; Content-Type application/scim+json is set for a body unless
     /// headers name one.
-    HttpResponse request(const std::string& method, const std::string& target,
+    HttpResponse request(const std::string& method,
+                         const std::string& target,
                          const std::string& body = "",
                          const std::vector<std::pair<std::string, std::string>>& headers = {});
 
     /// Sends only the head of a request whose Content-Length announces `content_length`
     /// bytes, then reads the answer: for limits a server checks on the head (413), as a
     /// client using Expect: 100-continue would see them. The connection is not reused.
-    HttpResponse request_head_only(const std::string& method, const std::string& target,
+    HttpResponse request_head_only(const std::string& method,
+                                   const std::string& target,
                                    std::size_t content_length);
 
     HttpResponse get(const std::string& target) { return request("GET", target); }

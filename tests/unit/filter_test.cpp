@@ -18,7 +18,8 @@ using core::CompareOp;
 using core::Filter;
 using core::Literal;
 
-constexpr std::string_view kEnterprise = "urn:ietf:params:scim:schemas:extension:enterprise:2.0:User";
+constexpr std::string_view kEnterprise =
+    "urn:ietf:params:scim:schemas:extension:enterprise:2.0:User";
 
 // A registry of our own for what the built-in schemas lack: a Group type with the RFC 7643
 // §8.7.1 members, and a Widget type with every attribute type and two extensions that both
@@ -71,16 +72,22 @@ const ResourceTypeDef& group_type() { return *test_registry().resource_type("Gro
 const ResourceTypeDef& widget_type() { return *test_registry().resource_type("Widget"); }
 
 Filter parse(std::string_view text) { return parse_filter(text, builtin(), user_type()); }
-Filter parse_widget(std::string_view text) { return parse_filter(text, test_registry(), widget_type()); }
+Filter parse_widget(std::string_view text) {
+    return parse_filter(text, test_registry(), widget_type());
+}
 
 json::object doc(std::string_view text) { return json::parse(text).as_object(); }
 
 std::string literal(const Literal& v) {
     switch (v.kind) {
-        case Literal::Kind::kString: return "\"" + v.string + "\"";
-        case Literal::Kind::kNumber: return v.string;
-        case Literal::Kind::kBoolean: return v.boolean ? "true" : "false";
-        case Literal::Kind::kNull: return "null";
+        case Literal::Kind::kString:
+            return "\"" + v.string + "\"";
+        case Literal::Kind::kNumber:
+            return v.string;
+        case Literal::Kind::kBoolean:
+            return v.boolean ? "true" : "false";
+        case Literal::Kind::kNull:
+            return "null";
     }
     return "?";
 }
@@ -97,10 +104,14 @@ std::string show(const Filter& f) {
         case Filter::Kind::kCompare:
             return "(" + op_name(f.op) + " " + f.attr.display() +
                    (f.op == CompareOp::kPr ? "" : " " + literal(f.value)) + ")";
-        case Filter::Kind::kAnd: return "(and " + show(f.children.at(0)) + " " + show(f.children.at(1)) + ")";
-        case Filter::Kind::kOr: return "(or " + show(f.children.at(0)) + " " + show(f.children.at(1)) + ")";
-        case Filter::Kind::kNot: return "(not " + show(f.children.at(0)) + ")";
-        case Filter::Kind::kValuePath: return "(" + f.attr.display() + "[] " + show(f.children.at(0)) + ")";
+        case Filter::Kind::kAnd:
+            return "(and " + show(f.children.at(0)) + " " + show(f.children.at(1)) + ")";
+        case Filter::Kind::kOr:
+            return "(or " + show(f.children.at(0)) + " " + show(f.children.at(1)) + ")";
+        case Filter::Kind::kNot:
+            return "(not " + show(f.children.at(0)) + ")";
+        case Filter::Kind::kValuePath:
+            return "(" + f.attr.display() + "[] " + show(f.children.at(0)) + ")";
     }
     return "?";
 }
@@ -138,11 +149,12 @@ struct RfcExample {
 };
 
 const RfcExample kRfcExamples[] = {
-    {R"(userName eq "bjensen")", R"((eq userName "bjensen"))",
-     R"({"userName":"BJensen"})", R"({"userName":"bjensen2"})"},
+    {R"(userName eq "bjensen")", R"((eq userName "bjensen"))", R"({"userName":"BJensen"})",
+     R"({"userName":"bjensen2"})"},
     {R"(name.familyName co "O'Malley")", R"((co name.familyName "O'Malley"))",
      R"({"name":{"familyName":"Ann O'malley-Smith"}})", R"({"name":{"familyName":"Malley"}})"},
-    {R"(userName sw "J")", R"((sw userName "J"))", R"({"userName":"jsmith"})", R"({"userName":"bj"})"},
+    {R"(userName sw "J")", R"((sw userName "J"))", R"({"userName":"jsmith"})",
+     R"({"userName":"bj"})"},
     {R"(urn:ietf:params:scim:schemas:core:2.0:User:userName sw "J")", R"((sw userName "J"))",
      R"({"userName":"Jsmith"})", R"({"userName":"smithj"})"},
     {R"(title pr)", R"((pr title))", R"({"title":"Tour Guide"})", R"({"title":""})"},
@@ -229,16 +241,23 @@ TEST(FilterIdp, R15KeywordsOperatorsAndAttributeNamesAreCaseInsensitive) {
     EXPECT_EQ(show(parse(R"(USERNAME EQ "x" AND TITLE PR OR NOT (Title Pr))")),
               R"((or (and (eq userName "x") (pr title)) (not (pr title))))");
     EXPECT_EQ(show(parse(R"(Emails.VALUE Co "x")")), R"((co emails.value "x"))");
-    EXPECT_EQ(show(parse(R"(URN:IETF:PARAMS:SCIM:SCHEMAS:EXTENSION:ENTERPRISE:2.0:USER:EMPLOYEENUMBER eq "1")")),
-              std::string("(eq ") + std::string(kEnterprise) + R"(:employeeNumber "1"))");
+    EXPECT_EQ(
+        show(parse(
+            R"(URN:IETF:PARAMS:SCIM:SCHEMAS:EXTENSION:ENTERPRISE:2.0:USER:EMPLOYEENUMBER eq "1")")),
+        std::string("(eq ") + std::string(kEnterprise) + R"(:employeeNumber "1"))");
 }
 
 TEST(FilterIdp, R15EntraValuePathWithSubAttributeAfterBrackets) {
     const Filter f = parse(R"(emails[type eq "other"].Value eq "a@b.example")");
-    EXPECT_EQ(show(f), R"((emails[] (and (eq emails.type "other") (eq emails.value "a@b.example"))))");
-    EXPECT_TRUE(matches(f, doc(R"({"emails":[{"type":"work","value":"x"},{"type":"other","value":"A@B.example"}]})")));
+    EXPECT_EQ(show(f),
+              R"((emails[] (and (eq emails.type "other") (eq emails.value "a@b.example"))))");
+    EXPECT_TRUE(matches(
+        f,
+        doc(R"({"emails":[{"type":"work","value":"x"},{"type":"other","value":"A@B.example"}]})")));
     // The type and the value belong to different elements.
-    EXPECT_FALSE(matches(f, doc(R"({"emails":[{"type":"other","value":"x"},{"type":"work","value":"a@b.example"}]})")));
+    EXPECT_FALSE(matches(
+        f,
+        doc(R"({"emails":[{"type":"other","value":"x"},{"type":"work","value":"a@b.example"}]})")));
     EXPECT_EQ(show(parse(R"(emails[type eq "work"].value pr)")),
               R"((emails[] (and (eq emails.type "work") (pr emails.value))))");
 }
@@ -260,26 +279,32 @@ TEST(FilterIdp, R13EqOnEveryMatchingAttribute) {
         SCOPED_TRACE(text);
         EXPECT_TRUE(matches(parse(text), user));
     }
-    const Filter ext = parse(R"(urn:ietf:params:scim:schemas:extension:enterprise:2.0:User:employeeNumber eq "E-4410")");
+    const Filter ext = parse(
+        R"(urn:ietf:params:scim:schemas:extension:enterprise:2.0:User:employeeNumber eq "E-4410")");
     EXPECT_TRUE(ext.attr.extension);
     EXPECT_EQ(ext.attr.schema, kEnterprise);
     EXPECT_EQ(ext.attr.name, "employeeNumber");
     // The extension attribute is looked up under the URN key, not at the top level.
     EXPECT_FALSE(matches(ext, doc(R"({"employeeNumber":"E-4410"})")));
-    EXPECT_FALSE(matches(parse(R"(urn:ietf:params:scim:schemas:extension:enterprise:2.0:User:employeeNumber eq "E-4411")"),
-                         user));
+    EXPECT_FALSE(matches(
+        parse(
+            R"(urn:ietf:params:scim:schemas:extension:enterprise:2.0:User:employeeNumber eq "E-4411")"),
+        user));
 }
 
 TEST(FilterIdp, R13GroupDisplayNameAndExternalId) {
-    const Filter f = parse_filter(R"(displayName eq "Admins" and externalId eq "g-1")", test_registry(), group_type());
+    const Filter f = parse_filter(R"(displayName eq "Admins" and externalId eq "g-1")",
+                                  test_registry(), group_type());
     EXPECT_EQ(show(f), R"((and (eq displayName "Admins") (eq externalId "g-1")))");
     EXPECT_TRUE(matches(f, doc(R"({"displayName":"admins","externalId":"g-1"})")));
     EXPECT_FALSE(matches(f, doc(R"({"displayName":"admins","externalId":"G-1"})")));
 }
 
 TEST(FilterIdp, R16UserNameAndEmailsCompareCaseInsensitivelyButIdsExactly) {
-    EXPECT_TRUE(matches(parse(R"(userName eq "BJENSEN@Example.com")"), doc(R"({"userName":"bjensen@example.com"})")));
-    EXPECT_TRUE(matches(parse(R"(emails.value eq "B@X.ORG")"), doc(R"({"emails":[{"value":"b@x.org"}]})")));
+    EXPECT_TRUE(matches(parse(R"(userName eq "BJENSEN@Example.com")"),
+                        doc(R"({"userName":"bjensen@example.com"})")));
+    EXPECT_TRUE(
+        matches(parse(R"(emails.value eq "B@X.ORG")"), doc(R"({"emails":[{"value":"b@x.org"}]})")));
     // id and externalId are caseExact (RFC 7643 §3.1).
     EXPECT_FALSE(matches(parse(R"(id eq "ABC")"), doc(R"({"id":"abc"})")));
     EXPECT_FALSE(matches(parse(R"(externalId eq "ABC")"), doc(R"({"externalId":"abc"})")));
@@ -305,10 +330,14 @@ TEST(FilterIdp, R21ValuesWithPlusAtAndQuotes) {
 
 TEST(FilterIdp, R43ManagerBracketFilterInFilters) {
     const Filter f = parse(R"(manager[value eq "u-1"])");
-    EXPECT_EQ(show(f), "(" + std::string(kEnterprise) + ":manager[] (eq " + std::string(kEnterprise) +
-                           R"(:manager.value "u-1")))");
-    EXPECT_TRUE(matches(f, doc(R"({"urn:ietf:params:scim:schemas:extension:enterprise:2.0:User":{"manager":{"value":"u-1"}}})")));
-    EXPECT_FALSE(matches(f, doc(R"({"urn:ietf:params:scim:schemas:extension:enterprise:2.0:User":{"manager":{"value":"u-2"}}})")));
+    EXPECT_EQ(show(f), "(" + std::string(kEnterprise) + ":manager[] (eq " +
+                           std::string(kEnterprise) + R"(:manager.value "u-1")))");
+    EXPECT_TRUE(matches(
+        f,
+        doc(R"({"urn:ietf:params:scim:schemas:extension:enterprise:2.0:User":{"manager":{"value":"u-1"}}})")));
+    EXPECT_FALSE(matches(
+        f,
+        doc(R"({"urn:ietf:params:scim:schemas:extension:enterprise:2.0:User":{"manager":{"value":"u-2"}}})")));
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -322,7 +351,8 @@ TEST(FilterGrammar, PrecedenceIsNotThenAndThenOrLeftAssociative) {
               R"((or (and (pr title) (eq userType "a")) (pr nickName)))");
     EXPECT_EQ(show(parse(R"(title pr or nickName pr or locale pr)")),
               R"((or (or (pr title) (pr nickName)) (pr locale)))");
-    EXPECT_EQ(show(parse(R"(not (title pr) and nickName pr)")), R"((and (not (pr title)) (pr nickName)))");
+    EXPECT_EQ(show(parse(R"(not (title pr) and nickName pr)")),
+              R"((and (not (pr title)) (pr nickName)))");
     EXPECT_EQ(show(parse(R"((title pr or nickName pr) and locale pr)")),
               R"((and (or (pr title) (pr nickName)) (pr locale)))");
     EXPECT_EQ(show(parse(R"(((title pr)))")), R"((pr title))");
@@ -336,7 +366,8 @@ TEST(FilterGrammar, BlanksAreLenient) {
 
 TEST(FilterGrammar, ValuePathInsideBracketsSupportsOrAndNotAndParens) {
     // Errata 7322: emails[type eq "work" or (type eq "home" and value ew "@example.com")]
-    const Filter f = parse(R"(emails[type eq "work" or (type eq "home" and not (value ew "@example.com"))])");
+    const Filter f =
+        parse(R"(emails[type eq "work" or (type eq "home" and not (value ew "@example.com"))])");
     EXPECT_EQ(show(f), R"((emails[] (or (eq emails.type "work") (and (eq emails.type "home") )"
                        R"((not (ew emails.value "@example.com"))))))");
     EXPECT_TRUE(matches(f, doc(R"({"emails":[{"type":"home","value":"a@example.org"}]})")));
@@ -387,7 +418,8 @@ TEST(FilterGrammar, BooleanAttributeAcceptsQuotedBooleans) {
 }
 
 TEST(FilterGrammar, StringAttributeTakesANumberAsItsDigits) {
-    const Filter f = parse("urn:ietf:params:scim:schemas:extension:enterprise:2.0:User:employeeNumber eq 701984");
+    const Filter f = parse(
+        "urn:ietf:params:scim:schemas:extension:enterprise:2.0:User:employeeNumber eq 701984");
     EXPECT_EQ(f.value.kind, Literal::Kind::kString);
     EXPECT_EQ(f.value.string, "701984");
 }
@@ -412,7 +444,8 @@ TEST(FilterGrammar, UnqualifiedExtensionAttributeOnlyWhenUnambiguous) {
 }
 
 TEST(FilterGrammar, NestingUpToTheLimitIsAccepted) {
-    const std::string f = std::string(kMaxFilterDepth, '(') + "title pr" + std::string(kMaxFilterDepth, ')');
+    const std::string f =
+        std::string(kMaxFilterDepth, '(') + "title pr" + std::string(kMaxFilterDepth, ')');
     EXPECT_EQ(show(parse(f)), "(pr title)");
     const std::string n = "not (" + std::string(kMaxFilterDepth - 1, '(') + "title pr" +
                           std::string(kMaxFilterDepth, ')');
@@ -450,8 +483,10 @@ TEST(FilterMatch, NeOnMissingIsTrueAndNeIsNotEq) {
     // Our choice (RFC 7644 leaves it open): "ne" is the negation of "eq".
     EXPECT_TRUE(matches(parse(R"(title ne "x")"), doc(R"({})")));
     EXPECT_FALSE(matches(parse(R"(title ne "X")"), doc(R"({"title":"x"})")));
-    EXPECT_FALSE(matches(parse(R"(emails.value ne "a")"), doc(R"({"emails":[{"value":"a"},{"value":"b"}]})")));
-    EXPECT_TRUE(matches(parse(R"(emails.value ne "c")"), doc(R"({"emails":[{"value":"a"},{"value":"b"}]})")));
+    EXPECT_FALSE(matches(parse(R"(emails.value ne "a")"),
+                         doc(R"({"emails":[{"value":"a"},{"value":"b"}]})")));
+    EXPECT_TRUE(matches(parse(R"(emails.value ne "c")"),
+                        doc(R"({"emails":[{"value":"a"},{"value":"b"}]})")));
 }
 
 TEST(FilterMatch, NullLiteral) {
@@ -485,24 +520,30 @@ TEST(FilterMatch, DateTimeComparesAsTimePoints) {
     EXPECT_TRUE(matches(f, doc(R"({"when":"2020-01-01T01:00:00+00:30"})")));
     EXPECT_FALSE(matches(f, doc(R"({"when":"2020-01-01T01:00:00+01:00"})")));
     EXPECT_FALSE(matches(f, doc(R"({"when":"not a date"})")));
-    EXPECT_FALSE(matches(f, doc(R"({"when":"9999-12-31T23:59:59Z"})")));  // unrepresentable: no match
+    EXPECT_FALSE(
+        matches(f, doc(R"({"when":"9999-12-31T23:59:59Z"})")));  // unrepresentable: no match
     EXPECT_TRUE(matches(f, doc(R"({"when":"2250-12-31T23:59:59Z"})")));
 }
 
 TEST(FilterMatch, ParseValueFilterAndMatchesElement) {
     const std::optional<ResolvedAttr> emails = builtin().resolve(user_type(), "emails");
     ASSERT_TRUE(emails);
-    const Filter f = parse_value_filter(R"(type eq "work" and value co "@acme")", builtin(), *emails);
+    const Filter f =
+        parse_value_filter(R"(type eq "work" and value co "@acme")", builtin(), *emails);
     EXPECT_EQ(show(f), R"((and (eq emails.type "work") (co emails.value "@acme")))");
     EXPECT_TRUE(matches_element(f, json::parse(R"({"type":"Work","value":"a@ACME.example"})")));
     EXPECT_FALSE(matches_element(f, json::parse(R"({"type":"home","value":"a@acme.example"})")));
     EXPECT_FALSE(matches_element(f, json::parse(R"("a@acme")")));
 
     EXPECT_NE(error_of(ScimType::kInvalidFilter,
-                       [&] { parse_value_filter(R"(type eq "work" and emails[type pr])", builtin(), *emails); })
+                       [&] {
+                           parse_value_filter(R"(type eq "work" and emails[type pr])", builtin(),
+                                              *emails);
+                       })
                   .find("brackets cannot appear inside brackets"),
               std::string::npos);
-    EXPECT_NE(error_of(ScimType::kInvalidFilter, [&] { parse_value_filter(R"(userName eq "x")", builtin(), *emails); })
+    EXPECT_NE(error_of(ScimType::kInvalidFilter,
+                       [&] { parse_value_filter(R"(userName eq "x")", builtin(), *emails); })
                   .find(R"(unknown attribute "userName" of "emails" at position 0)"),
               std::string::npos);
 }
@@ -520,7 +561,8 @@ TEST(FilterErrors, R17MalformedFiltersNameTheProblem) {
     const std::vector<BadFilter> cases = {
         {R"(foo eq "x")", R"(unknown attribute "foo" at position 0)"},
         {R"(name.foo eq "x")", R"(unknown attribute "name.foo" at position 0)"},
-        {R"(urn:ietf:params:scim:schemas:extension:enterprise:2.0:User:nope eq "x")", "unknown attribute"},
+        {R"(urn:ietf:params:scim:schemas:extension:enterprise:2.0:User:nope eq "x")",
+         "unknown attribute"},
         {"userName eq ", R"(expected a value after "eq" at position 12)"},
         {"userName eq", R"(expected a value after "eq" at position 11)"},
         {"userName eq and title pr", R"(expected a value after "eq" at position 12, found "and")"},
@@ -547,8 +589,8 @@ TEST(FilterErrors, R17MalformedFiltersNameTheProblem) {
         {R"(userName eq "\udc00\ud800")", "unpaired surrogate"},
         {"userName eq \"a\tb\"", "control character in string at position 14"},
         {"userName eq \"\xff\"", "invalid UTF-8 in string at position 13"},
-        {"userName eq \"\xC0\xAF\"", "invalid UTF-8"},        // overlong "/"
-        {"userName eq \"\xED\xA0\x80\"", "invalid UTF-8"},    // encoded surrogate
+        {"userName eq \"\xC0\xAF\"", "invalid UTF-8"},      // overlong "/"
+        {"userName eq \"\xED\xA0\x80\"", "invalid UTF-8"},  // encoded surrogate
         {"userName eq 12abc", R"(invalid number "12abc" at position 12)"},
         {"userName eq 01", R"(invalid number "01")"},
         {"userName eq -", R"(invalid number "-")"},
@@ -556,27 +598,32 @@ TEST(FilterErrors, R17MalformedFiltersNameTheProblem) {
         {"userName eq maybe", R"(expected a value after "eq" at position 12, found "maybe")"},
         {"userName eq true", R"(expected a string for "userName")"},
         {"userName gt null", R"(operator "gt" cannot compare with null)"},
-        {R"(active co "x")", R"(operator "co" needs a string attribute, but "active" is boolean at position 7)"},
+        {R"(active co "x")",
+         R"(operator "co" needs a string attribute, but "active" is boolean at position 7)"},
         {R"(active sw "t")", R"(operator "sw" needs a string attribute)"},
         {"active gt true", R"(operator "gt" cannot order boolean "active")"},
         {R"(active eq "yes")", R"(expected true or false for "active")"},
         {"active eq 1", R"(expected true or false for "active")"},
-        {R"(meta.lastModified gt "yesterday")", R"(expected an RFC 3339 dateTime for "meta.lastModified")"},
+        {R"(meta.lastModified gt "yesterday")",
+         R"(expected an RFC 3339 dateTime for "meta.lastModified")"},
         {R"(meta.lastModified gt "2011-13-13T04:42:34Z")", "expected an RFC 3339 dateTime"},
         {"meta.created eq 2011", "expected an RFC 3339 dateTime"},
         // Beyond what a 64-bit nanosecond system_clock holds (found by the fuzzer).
         {R"(meta.lastModified gt "7488-05-13T04:42:34Z")", "expected an RFC 3339 dateTime"},
         {R"(meta.lastModified gt "0001-01-01T00:00:00Z")", "expected an RFC 3339 dateTime"},
-        {R"(meta.created co "2011")", R"(operator "co" needs a string attribute, but "meta.created" is dateTime)"},
+        {R"(meta.created co "2011")",
+         R"(operator "co" needs a string attribute, but "meta.created" is dateTime)"},
         {R"(name eq "x")", R"("name" is complex: compare one of its sub-attributes at position 5)"},
         {R"(name gt "x")", R"("name" is complex)"},
         {R"(emails[type eq "work")", R"(missing "]" for "[" at position 6)"},
-        {R"(emails[type eq "work" and emails[type pr]])", "brackets cannot appear inside brackets at position 32"},
+        {R"(emails[type eq "work" and emails[type pr]])",
+         "brackets cannot appear inside brackets at position 32"},
         {R"(userName[value eq "x"])", R"("userName" is not a multi-valued complex attribute)"},
         {R"(name[givenName eq "x"])", R"("name" is not a multi-valued complex attribute)"},
         {R"(emails.value[type eq "x"])", "is not a multi-valued complex attribute"},
         {R"(emails[foo eq "x"])", R"(unknown attribute "foo" of "emails" at position 7)"},
-        {R"(emails[type eq "work"].foo eq "x")", R"(unknown attribute "foo" of "emails" at position 23)"},
+        {R"(emails[type eq "work"].foo eq "x")",
+         R"(unknown attribute "foo" of "emails" at position 23)"},
         {R"(emails[type eq "work"].value)", R"(expected an operator after ".value")"},
         {R"(emails[type eq "work"] eq "x")", R"(unexpected "eq" at position 23)"},
         {R"(emails[])", R"(unexpected "]" at position 7)"},
@@ -588,7 +635,8 @@ TEST(FilterErrors, R17MalformedFiltersNameTheProblem) {
          "filter nests deeper than " + std::to_string(kMaxFilterDepth) + " levels at position " +
              std::to_string(kMaxFilterDepth)},
         {std::string(kMaxFilterLength / 2, '('), "filter nests deeper than"},
-        {"not (" + std::string(kMaxFilterDepth, '(') + "title pr" + std::string(kMaxFilterDepth + 1, ')'),
+        {"not (" + std::string(kMaxFilterDepth, '(') + "title pr" +
+             std::string(kMaxFilterDepth + 1, ')'),
          "filter nests deeper than"},
     };
     for (const BadFilter& c : cases) {
@@ -605,11 +653,13 @@ TEST(FilterErrors, WidgetTypeChecks) {
         {"count co 1", R"(operator "co" needs a string attribute, but "count" is integer)"},
         {"ratio eq true", R"(expected a number for "ratio")"},
         {"ratio eq 1e999", R"(number "1e999" is out of range)"},
-        {"parts.size co 1", R"(operator "co" needs a string attribute, but "parts.size" is integer)"},
+        {"parts.size co 1",
+         R"(operator "co" needs a string attribute, but "parts.size" is integer)"},
     };
     for (const BadFilter& c : cases) {
         SCOPED_TRACE(c.filter);
-        const std::string detail = error_of(ScimType::kInvalidFilter, [&] { parse_widget(c.filter); });
+        const std::string detail =
+            error_of(ScimType::kInvalidFilter, [&] { parse_widget(c.filter); });
         EXPECT_NE(detail.find(c.detail), std::string::npos) << "detail: " << detail;
     }
 }
@@ -625,8 +675,12 @@ TEST(FilterErrors, DetailQuotesUntrustedBytesSafely) {
 // PATCH paths (RFC 7644 §3.5.2)
 // ---------------------------------------------------------------------------------------------
 
-PatchPath user_path(std::string_view text) { return parse_patch_path(text, builtin(), user_type()); }
-PatchPath group_path(std::string_view text) { return parse_patch_path(text, test_registry(), group_type()); }
+PatchPath user_path(std::string_view text) {
+    return parse_patch_path(text, builtin(), user_type());
+}
+PatchPath group_path(std::string_view text) {
+    return parse_patch_path(text, test_registry(), group_type());
+}
 
 TEST(PatchPathRfc7644, AttrPathForms) {
     const PatchPath members = group_path("members");  // §3.5.2 figure, §3.5.2.1 and §3.5.2.2
@@ -650,16 +704,20 @@ TEST(PatchPathRfc7644, ValuePathForms) {
     EXPECT_EQ(work.sub_after_filter, nullptr);
     EXPECT_TRUE(matches_element(*work.filter, json::parse(R"({"type":"work","locality":"x"})")));
 
-    const PatchPath member = group_path(R"(members[value eq "2819c223-7f76-453a-919d-413861904646"])");
+    const PatchPath member =
+        group_path(R"(members[value eq "2819c223-7f76-453a-919d-413861904646"])");
     ASSERT_TRUE(member.filter);
     EXPECT_EQ(show(*member.filter), R"((eq members.value "2819c223-7f76-453a-919d-413861904646"))");
-    EXPECT_TRUE(matches_element(*member.filter, json::parse(R"({"value":"2819c223-7f76-453a-919d-413861904646"})")));
-    EXPECT_FALSE(matches_element(*member.filter, json::parse(R"({"value":"902c246b-6245-4190-8e05-00816be7344a"})")));
+    EXPECT_TRUE(matches_element(
+        *member.filter, json::parse(R"({"value":"2819c223-7f76-453a-919d-413861904646"})")));
+    EXPECT_FALSE(matches_element(
+        *member.filter, json::parse(R"({"value":"902c246b-6245-4190-8e05-00816be7344a"})")));
 
     // §3.5.2.2: remove every work address ending in example.com.
     const PatchPath emails = user_path(R"(emails[type eq "work" and value ew "example.com"])");
     ASSERT_TRUE(emails.filter);
-    EXPECT_EQ(show(*emails.filter), R"((and (eq emails.type "work") (ew emails.value "example.com")))");
+    EXPECT_EQ(show(*emails.filter),
+              R"((and (eq emails.type "work") (ew emails.value "example.com")))");
 
     // §3.5.2.3: replace a sub-attribute of the matching elements.
     const PatchPath street = user_path(R"(addresses[type eq "work"].streetAddress)");
@@ -673,13 +731,15 @@ TEST(PatchPathRfc7644, FigureExampleWithSubAttributeAfterMemberFilter) {
     // The §3.5.2 figure writes `members[value eq "…"].displayName`, a sub-attribute the RFC 7643
     // §8.7.1 Group schema does not define; the schema's own `display` resolves, and an
     // undefined one is invalidPath.
-    const PatchPath p = group_path(R"(members[value eq "2819c223-7f76-453a-919d-413861904646"].display)");
+    const PatchPath p =
+        group_path(R"(members[value eq "2819c223-7f76-453a-919d-413861904646"].display)");
     ASSERT_NE(p.sub_after_filter, nullptr);
     EXPECT_EQ(p.sub_after_filter->name, "display");
     const std::string detail = error_of(ScimType::kInvalidPath, [] {
         group_path(R"(members[value eq "2819c223-7f76-453a-919d-413861904646"].displayName)");
     });
-    EXPECT_NE(detail.find(R"(unknown attribute "displayName" of "members")"), std::string::npos) << detail;
+    EXPECT_NE(detail.find(R"(unknown attribute "displayName" of "members")"), std::string::npos)
+        << detail;
 }
 
 TEST(PatchPathIdp, R38EntraAndOktaPathForms) {
@@ -694,16 +754,19 @@ TEST(PatchPathIdp, R38EntraAndOktaPathForms) {
     const PatchPath phone = user_path(R"(phoneNumbers[type eq "mobile"].value)");
     EXPECT_EQ(phone.attr.attr->name, "phoneNumbers");
 
-    const PatchPath manager = user_path("urn:ietf:params:scim:schemas:extension:enterprise:2.0:User:manager");
+    const PatchPath manager =
+        user_path("urn:ietf:params:scim:schemas:extension:enterprise:2.0:User:manager");
     EXPECT_TRUE(manager.attr.extension);
     EXPECT_EQ(manager.attr.schema->id, kEnterprise);
     EXPECT_EQ(manager.attr.attr->name, "manager");
 
-    const PatchPath number = user_path("urn:ietf:params:scim:schemas:extension:enterprise:2.0:User:employeeNumber");
+    const PatchPath number =
+        user_path("urn:ietf:params:scim:schemas:extension:enterprise:2.0:User:employeeNumber");
     EXPECT_EQ(number.attr.attr->name, "employeeNumber");
     EXPECT_TRUE(number.attr.extension);
 
-    const PatchPath core_qualified = user_path("urn:ietf:params:scim:schemas:core:2.0:User:userName");
+    const PatchPath core_qualified =
+        user_path("urn:ietf:params:scim:schemas:core:2.0:User:userName");
     EXPECT_EQ(core_qualified.attr.attr->name, "userName");
     EXPECT_FALSE(core_qualified.attr.extension);
 }
@@ -717,8 +780,10 @@ TEST(PatchPathIdp, R15PathsAreCaseInsensitive) {
 }
 
 TEST(PatchPathIdp, R43ManagerValueFilterOnSingleValuedManager) {
-    for (const char* text : {R"(manager[value eq "u-3391"])",
-                             R"(urn:ietf:params:scim:schemas:extension:enterprise:2.0:User:manager[value eq "u-3391"])"}) {
+    for (
+        const char* text :
+        {R"(manager[value eq "u-3391"])",
+         R"(urn:ietf:params:scim:schemas:extension:enterprise:2.0:User:manager[value eq "u-3391"])"}) {
         SCOPED_TRACE(text);
         const PatchPath p = user_path(text);
         EXPECT_TRUE(p.attr.extension);
@@ -738,12 +803,14 @@ TEST(PatchPathErrors, InvalidPaths) {
         {"name.givenName.x", "unknown attribute"},
         {"urn:ietf:params:scim:schemas:extension:enterprise:2.0:User:nope", "unknown attribute"},
         {R"(foo[value eq "x"])", R"(unknown attribute "foo" in path)"},
-        {R"(name[givenName eq "x"])", R"("name" is not a multi-valued complex attribute, so it takes no filter)"},
+        {R"(name[givenName eq "x"])",
+         R"("name" is not a multi-valued complex attribute, so it takes no filter)"},
         {R"(userName[value eq "x"])", R"("userName" is not a multi-valued complex attribute)"},
         {R"(emails.value[value eq "x"])", "is not a multi-valued complex attribute"},
         {R"(emails[type eq "work"]x)", R"(unexpected "x" after "]" at position 22)"},
         {R"(emails[type eq "work"] .value)", R"(unexpected " .value" after "]")"},
-        {R"(emails[type eq "work"].foo)", R"(unknown attribute "foo" of "emails" in path at position 23)"},
+        {R"(emails[type eq "work"].foo)",
+         R"(unknown attribute "foo" of "emails" in path at position 23)"},
         {R"(emails[type eq "work"].value.x)", R"(unknown attribute "value.x" of "emails")"},
         {R"(emails[type eq "work"][type eq "home"])", R"(unexpected "[type eq "home"]" after "]")"},
         {std::string(kMaxFilterLength + 1, 'a'), "path is longer than"},

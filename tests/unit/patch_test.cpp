@@ -16,7 +16,8 @@ namespace {
 
 namespace json = boost::json;
 
-constexpr std::string_view kEnterprise = "urn:ietf:params:scim:schemas:extension:enterprise:2.0:User";
+constexpr std::string_view kEnterprise =
+    "urn:ietf:params:scim:schemas:extension:enterprise:2.0:User";
 
 // A test-only Group resource type shaped like RFC 7643 §8.7.1 (the builtin registry may not
 // serve Groups yet), plus an immutable top-level attribute `code`.
@@ -39,14 +40,13 @@ constexpr std::string_view kGroupType = R"({
 constexpr std::string_view kBabs = "2819c223-7f76-453a-919d-413861904646";
 constexpr std::string_view kJames = "08e1d05d-121c-4561-8b96-473d93df9210";
 
-json::object obj(std::string_view text) {
-    return json::parse(text).as_object();
-}
+json::object obj(std::string_view text) { return json::parse(text).as_object(); }
 
 // Wraps operations (JSON text of the array) in a PatchOp body.
 json::value body(std::string_view operations) {
-    return json::parse(R"({"schemas": ["urn:ietf:params:scim:api:messages:2.0:PatchOp"], "Operations": )" +
-                       std::string(operations) + "}");
+    return json::parse(
+        R"({"schemas": ["urn:ietf:params:scim:api:messages:2.0:PatchOp"], "Operations": )" +
+        std::string(operations) + "}");
 }
 
 template <class F>
@@ -102,14 +102,15 @@ protected:
     // Applies operations that must fail, and checks that the document is untouched (R-49).
     Error user_error(const json::object& doc, std::string_view operations) const {
         json::object copy = doc;
-        const Error e = error_of([&] { apply_patch(copy, parse_patch_request(body(operations)), reg_, user_); });
+        const Error e = error_of(
+            [&] { apply_patch(copy, parse_patch_request(body(operations)), reg_, user_); });
         EXPECT_EQ(copy, doc) << "the document changed although the PATCH failed";
         return e;
     }
     Error group_error(const json::object& doc, std::string_view operations) const {
         json::object copy = doc;
-        const Error e =
-            error_of([&] { apply_patch(copy, parse_patch_request(body(operations)), groups_, group_); });
+        const Error e = error_of(
+            [&] { apply_patch(copy, parse_patch_request(body(operations)), groups_, group_); });
         EXPECT_EQ(copy, doc) << "the document changed although the PATCH failed";
         return e;
     }
@@ -149,7 +150,8 @@ TEST_F(PatchTest, Rfc_AddWithoutPath) {
 }
 
 TEST_F(PatchTest, Rfc_AddSubAttributeOfComplex) {
-    const json::object u = patch_user(user(), R"([{"op": "add", "path": "name.middleName", "value": "Jane"}])");
+    const json::object u =
+        patch_user(user(), R"([{"op": "add", "path": "name.middleName", "value": "Jane"}])");
     EXPECT_EQ(u.at("name"), obj(R"({"givenName": "Barbara", "familyName": "Jensen",
         "formatted": "Ms. Barbara J Jensen", "middleName": "Jane"})"));
 }
@@ -165,7 +167,8 @@ TEST_F(PatchTest, Rfc_RemoveAllMembers) {
 
 TEST_F(PatchTest, Rfc_RemoveOneMemberByFilter_R43) {
     const json::object g = patch_group(
-        group(), R"([{"op": "remove", "path": "members[value eq \"2819c223-7f76-453a-919d-413861904646\"]"}])");
+        group(),
+        R"([{"op": "remove", "path": "members[value eq \"2819c223-7f76-453a-919d-413861904646\"]"}])");
     EXPECT_EQ(member_ids(g), std::vector<std::string>{std::string(kJames)});
 }
 
@@ -182,13 +185,14 @@ TEST_F(PatchTest, Rfc_RemoveAllThenAddMembers) {
 
 TEST_F(PatchTest, Rfc_RemoveByComplexFilter) {
     const json::object u = patch_user(
-        user(), R"([{"op": "remove", "path": "emails[type eq \"work\" and value ew \"example.com\"]"}])");
+        user(),
+        R"([{"op": "remove", "path": "emails[type eq \"work\" and value ew \"example.com\"]"}])");
     EXPECT_EQ(u.at("emails"), json::parse(R"([{"value": "babs@jensen.org", "type": "home"}])"));
 }
 
 TEST_F(PatchTest, Rfc_RemoveSubAttributeOfFilteredElements) {
-    const json::object u =
-        patch_user(user(), R"([{"op": "remove", "path": "addresses[type eq \"work\"].streetAddress"}])");
+    const json::object u = patch_user(
+        user(), R"([{"op": "remove", "path": "addresses[type eq \"work\"].streetAddress"}])");
     EXPECT_FALSE(u.at("addresses").at(0).as_object().contains("streetAddress"));
     EXPECT_EQ(u.at("addresses").at(0).at("locality"), json::value("Hollywood"));
     EXPECT_EQ(u.at("addresses").at(1).at("streetAddress"), json::value("456 Hollywood Blvd"));
@@ -230,21 +234,25 @@ TEST_F(PatchTest, Rfc_ReplaceWithoutPath) {
     EXPECT_EQ(u.at("nickName"), json::value("Barb"));
     const json::object fewer = patch_user(user(), R"([{"op": "replace", "value": {
         "emails": [{"value": "only@example.com", "type": "work"}]}}])");
-    EXPECT_EQ(fewer.at("emails"), json::parse(R"([{"value": "only@example.com", "type": "work"}])"));
+    EXPECT_EQ(fewer.at("emails"),
+              json::parse(R"([{"value": "only@example.com", "type": "work"}])"));
 }
 
 TEST_F(PatchTest, Rfc_ReplaceFilteredElement) {
-    const json::object u = patch_user(user(), R"([{"op": "replace", "path": "addresses[type eq \"work\"]",
+    const json::object u =
+        patch_user(user(), R"([{"op": "replace", "path": "addresses[type eq \"work\"]",
         "value": {"type": "work", "streetAddress": "911 Universal City Plaza", "locality": "Hollywood",
                   "region": "CA", "postalCode": "91608", "country": "US", "primary": true}}])");
-    EXPECT_EQ(u.at("addresses").at(0), obj(R"({"type": "work", "streetAddress": "911 Universal City Plaza",
+    EXPECT_EQ(u.at("addresses").at(0),
+              obj(R"({"type": "work", "streetAddress": "911 Universal City Plaza",
         "locality": "Hollywood", "region": "CA", "postalCode": "91608", "country": "US", "primary": true})"));
     EXPECT_EQ(u.at("addresses").at(1).at("streetAddress"), json::value("456 Hollywood Blvd"));
 }
 
 TEST_F(PatchTest, Rfc_ReplaceSubAttributeThroughFilter_R38) {
     const json::object u = patch_user(
-        user(), R"([{"op": "replace", "path": "addresses[type eq \"work\"].streetAddress", "value": "1010 Broadway Ave"}])");
+        user(),
+        R"([{"op": "replace", "path": "addresses[type eq \"work\"].streetAddress", "value": "1010 Broadway Ave"}])");
     EXPECT_EQ(u.at("addresses").at(0).at("streetAddress"), json::value("1010 Broadway Ave"));
     EXPECT_EQ(u.at("addresses").at(0).at("postalCode"), json::value("91608"));
     EXPECT_EQ(u.at("addresses").at(1).at("streetAddress"), json::value("456 Hollywood Blvd"));
@@ -252,8 +260,10 @@ TEST_F(PatchTest, Rfc_ReplaceSubAttributeThroughFilter_R38) {
 
 TEST_F(PatchTest, Rfc_ReplaceEmailValueThroughFilter_R38) {
     const json::object u = patch_user(
-        user(), R"([{"op": "replace", "path": "emails[type eq \"work\"].value", "value": "barbara@example.com"}])");
-    EXPECT_EQ(u.at("emails").at(0), obj(R"({"value": "barbara@example.com", "type": "work", "primary": true})"));
+        user(),
+        R"([{"op": "replace", "path": "emails[type eq \"work\"].value", "value": "barbara@example.com"}])");
+    EXPECT_EQ(u.at("emails").at(0),
+              obj(R"({"value": "barbara@example.com", "type": "work", "primary": true})"));
     EXPECT_EQ(u.at("emails").at(1).at("value"), json::value("babs@jensen.org"));
 }
 
@@ -261,7 +271,8 @@ TEST_F(PatchTest, Rfc_ReplaceEmailValueThroughFilter_R38) {
 // (R-39), because Entra replaces emails[type eq "work"].value on users without one.
 TEST_F(PatchTest, ReplaceFilterWithoutMatchCreatesTheNamedElement) {
     const json::object u = patch_user(
-        user(), R"([{"op": "replace", "path": "emails[type eq \"other\"].value", "value": "x@example.com"}])");
+        user(),
+        R"([{"op": "replace", "path": "emails[type eq \"other\"].value", "value": "x@example.com"}])");
     bool found = false;
     for (const auto& e : u.at("emails").as_array()) {
         found = found || e == obj(R"({"type": "other", "value": "x@example.com"})");
@@ -278,47 +289,60 @@ TEST_F(PatchTest, ReplaceFilterThatNamesNoElementIsNoTarget) {
 
 TEST_F(PatchTest, RemoveManagerWithAValueRemovesOnlyThatManager) {  // R-43
     const std::string urn = "urn:ietf:params:scim:schemas:extension:enterprise:2.0:User";
-    json::object doc = patch_user(user(), R"([{"op": "add", "path": "urn:ietf:params:scim:schemas:extension:enterprise:2.0:User:manager", "value": "m-1"}])");
-    const json::object kept = patch_user(doc, R"([{"op": "remove", "path": "urn:ietf:params:scim:schemas:extension:enterprise:2.0:User:manager", "value": {"value": "m-2"}}])");
+    json::object doc = patch_user(
+        user(),
+        R"([{"op": "add", "path": "urn:ietf:params:scim:schemas:extension:enterprise:2.0:User:manager", "value": "m-1"}])");
+    const json::object kept = patch_user(
+        doc,
+        R"([{"op": "remove", "path": "urn:ietf:params:scim:schemas:extension:enterprise:2.0:User:manager", "value": {"value": "m-2"}}])");
     EXPECT_EQ(kept.at(urn).at("manager").at("value"), json::value("m-1"));
-    const json::object gone = patch_user(doc, R"([{"op": "remove", "path": "urn:ietf:params:scim:schemas:extension:enterprise:2.0:User:manager", "value": {"value": "m-1"}}])");
+    const json::object gone = patch_user(
+        doc,
+        R"([{"op": "remove", "path": "urn:ietf:params:scim:schemas:extension:enterprise:2.0:User:manager", "value": {"value": "m-1"}}])");
     EXPECT_FALSE(gone.contains(urn) && gone.at(urn).as_object().contains("manager"));
 }
 
 TEST_F(PatchTest, TooManyValuesAreRefused) {
     std::string values;
     for (int i = 0; i < 101; ++i) {
-        values += (i ? "," : "") + std::string(R"({"value": "a)") + std::to_string(i) + R"(@example.com"})";
+        values += (i ? "," : "") + std::string(R"({"value": "a)") + std::to_string(i) +
+                  R"(@example.com"})";
     }
-    const Error e = user_error(user(), R"([{"op": "add", "path": "emails", "value": [)" + values + "]}]");
+    const Error e =
+        user_error(user(), R"([{"op": "add", "path": "emails", "value": [)" + values + "]}]");
     EXPECT_EQ(e.scim_type(), ScimType::kInvalidValue);
     // Growing past the limit in steps is refused too.
     json::object doc = user();
     std::string half;
     for (int i = 0; i < 60; ++i) {
-        half += (i ? "," : "") + std::string(R"({"value": "b)") + std::to_string(i) + R"(@example.com"})";
+        half += (i ? "," : "") + std::string(R"({"value": "b)") + std::to_string(i) +
+                R"(@example.com"})";
     }
     doc = patch_user(doc, R"([{"op": "add", "path": "emails", "value": [)" + half + "]}]");
     std::string other;
     for (int i = 0; i < 60; ++i) {
-        other += (i ? "," : "") + std::string(R"({"value": "c)") + std::to_string(i) + R"(@example.com"})";
+        other += (i ? "," : "") + std::string(R"({"value": "c)") + std::to_string(i) +
+                 R"(@example.com"})";
     }
-    const Error grown = user_error(doc, R"([{"op": "add", "path": "emails", "value": [)" + other + "]}]");
+    const Error grown =
+        user_error(doc, R"([{"op": "add", "path": "emails", "value": [)" + other + "]}]");
     EXPECT_EQ(grown.scim_type(), ScimType::kInvalidValue);
 }
 
 TEST_F(PatchTest, Rfc_ReplaceAbsentAttributeActsAsAdd) {
     json::object doc = user();
     doc.erase("nickName");
-    EXPECT_EQ(patch_user(doc, R"([{"op": "replace", "path": "nickName", "value": "B"}])").at("nickName"),
-              json::value("B"));
-    EXPECT_EQ(patch_user(doc, R"([{"op": "replace", "path": "title", "value": "Tour Guide"}])").at("title"),
+    EXPECT_EQ(
+        patch_user(doc, R"([{"op": "replace", "path": "nickName", "value": "B"}])").at("nickName"),
+        json::value("B"));
+    EXPECT_EQ(patch_user(doc, R"([{"op": "replace", "path": "title", "value": "Tour Guide"}])")
+                  .at("title"),
               json::value("Tour Guide"));
 }
 
 TEST_F(PatchTest, Rfc_ReplaceComplexMergesSubAttributes) {
-    const json::object u =
-        patch_user(user(), R"([{"op": "replace", "path": "name", "value": {"familyName": "Jensen-Smith"}}])");
+    const json::object u = patch_user(
+        user(), R"([{"op": "replace", "path": "name", "value": {"familyName": "Jensen-Smith"}}])");
     EXPECT_EQ(u.at("name"), obj(R"({"givenName": "Barbara", "familyName": "Jensen-Smith",
         "formatted": "Ms. Barbara J Jensen"})"));
 }
@@ -335,7 +359,8 @@ TEST_F(PatchTest, OktaDeactivatesWithPathlessReplace_R37) {
 }
 
 TEST_F(PatchTest, EntraCapitalizedOpsAndStringBooleans_R35_R41) {
-    const json::object u = patch_user(user(), R"([{"op": "Replace", "path": "active", "value": "False"}])");
+    const json::object u =
+        patch_user(user(), R"([{"op": "Replace", "path": "active", "value": "False"}])");
     EXPECT_EQ(u.at("active"), json::value(false));
     const json::object again = patch_user(u, R"([{"op": "ADD", "path": "active", "value": "True"},
         {"op": "Add", "path": "emails[type eq \"home\"].primary", "value": "true"}])");
@@ -370,7 +395,8 @@ TEST_F(PatchTest, DottedUrnAndFilteredKeysInPathlessValue_R37_R38) {
     EXPECT_EQ(u.at("name").at("familyName"), json::value("Jensen"));  // kept
     EXPECT_EQ(u.at("displayName"), json::value("Barb Jensen"));
     EXPECT_EQ(u.at("emails").at(0).at("value"), json::value("barb@example.com"));
-    EXPECT_EQ(u.at(kEnterprise), obj(R"({"employeeNumber": "701984", "manager": {"value": "26118915-6090"}})"));
+    EXPECT_EQ(u.at(kEnterprise),
+              obj(R"({"employeeNumber": "701984", "manager": {"value": "26118915-6090"}})"));
     EXPECT_EQ(u.at("schemas"), json::parse(R"(["urn:ietf:params:scim:schemas:core:2.0:User",
         "urn:ietf:params:scim:schemas:extension:enterprise:2.0:User"])"));
 }
@@ -393,21 +419,25 @@ TEST_F(PatchTest, ExtensionObjectKeyedByUrnAndNestedObjects_R37) {
 }
 
 TEST_F(PatchTest, ManagerAsStringObjectOrArray_R45) {
-    for (const std::string_view value : {R"("m-42")", R"({"value": "m-42"})", R"([{"value": "m-42"}])"}) {
+    for (const std::string_view value :
+         {R"("m-42")", R"({"value": "m-42"})", R"([{"value": "m-42"}])"}) {
         const json::object u = patch_user(
-            user(), R"([{"op": "replace", "path": "urn:ietf:params:scim:schemas:extension:enterprise:2.0:User:manager", "value": )" +
-                        std::string(value) + "}]");
+            user(),
+            R"([{"op": "replace", "path": "urn:ietf:params:scim:schemas:extension:enterprise:2.0:User:manager", "value": )" +
+                std::string(value) + "}]");
         EXPECT_EQ(u.at(kEnterprise).at("manager"), obj(R"({"value": "m-42"})")) << value;
     }
     // Entra's path form for the manager id.
     const json::object u = patch_user(
-        user(), R"([{"op": "Add", "path": "urn:ietf:params:scim:schemas:extension:enterprise:2.0:User:manager.value", "value": "m-7"}])");
+        user(),
+        R"([{"op": "Add", "path": "urn:ietf:params:scim:schemas:extension:enterprise:2.0:User:manager.value", "value": "m-7"}])");
     EXPECT_EQ(u.at(kEnterprise).at("manager"), obj(R"({"value": "m-7"})"));
     // A new manager replaces the old reference, displayName included.
     json::object with_name = user();
     with_name[kEnterprise] = obj(R"({"manager": {"value": "m-1", "displayName": "Old Boss"}})");
     const json::object replaced = patch_user(
-        with_name, R"([{"op": "replace", "path": "urn:ietf:params:scim:schemas:extension:enterprise:2.0:User:manager", "value": {"value": "m-2"}}])");
+        with_name,
+        R"([{"op": "replace", "path": "urn:ietf:params:scim:schemas:extension:enterprise:2.0:User:manager", "value": {"value": "m-2"}}])");
     EXPECT_EQ(replaced.at(kEnterprise).at("manager"), obj(R"({"value": "m-2"})"));
 }
 
@@ -415,10 +445,12 @@ TEST_F(PatchTest, RemoveManagerByFilterOnlyWhenItMatches_R43) {
     json::object doc = user();
     doc[kEnterprise] = obj(R"({"employeeNumber": "1", "manager": {"value": "m-1"}})");
     const json::object other = patch_user(
-        doc, R"([{"op": "remove", "path": "urn:ietf:params:scim:schemas:extension:enterprise:2.0:User:manager[value eq \"m-2\"]"}])");
+        doc,
+        R"([{"op": "remove", "path": "urn:ietf:params:scim:schemas:extension:enterprise:2.0:User:manager[value eq \"m-2\"]"}])");
     EXPECT_EQ(other.at(kEnterprise).at("manager"), obj(R"({"value": "m-1"})"));
     const json::object cleared = patch_user(
-        doc, R"([{"op": "remove", "path": "urn:ietf:params:scim:schemas:extension:enterprise:2.0:User:manager[value eq \"m-1\"]"}])");
+        doc,
+        R"([{"op": "remove", "path": "urn:ietf:params:scim:schemas:extension:enterprise:2.0:User:manager[value eq \"m-1\"]"}])");
     EXPECT_EQ(cleared.at(kEnterprise), obj(R"({"employeeNumber": "1"})"));
 }
 
@@ -428,7 +460,8 @@ TEST_F(PatchTest, ExtensionUrnLeavesSchemasWhenItsDataIsGone) {
     rebuild_schemas(doc, reg_, user_);
     ASSERT_EQ(doc.at("schemas").as_array().size(), 2u);
     const json::object u = patch_user(
-        doc, R"([{"op": "replace", "path": "urn:ietf:params:scim:schemas:extension:enterprise:2.0:User:manager.value", "value": ""}])");
+        doc,
+        R"([{"op": "replace", "path": "urn:ietf:params:scim:schemas:extension:enterprise:2.0:User:manager.value", "value": ""}])");
     EXPECT_FALSE(u.contains(kEnterprise));
     EXPECT_EQ(u.at("schemas"), json::parse(R"(["urn:ietf:params:scim:schemas:core:2.0:User"])"));
 }
@@ -448,62 +481,78 @@ TEST_F(PatchTest, EchoedReadOnlyIgnoredWithoutPath_R26) {
 }
 
 TEST_F(PatchTest, ReadOnlyTargetedByPathIsMutability) {
-    for (const std::string_view path : {"id", "groups", "meta.lastModified",
-                                        "urn:ietf:params:scim:schemas:extension:enterprise:2.0:User:manager.displayName"}) {
-        const Error e = user_error(user(), R"([{"op": "replace", "path": ")" + std::string(path) +
-                                               R"(", "value": "x"}])");
+    for (const std::string_view path :
+         {"id", "groups", "meta.lastModified",
+          "urn:ietf:params:scim:schemas:extension:enterprise:2.0:User:manager.displayName"}) {
+        const Error e = user_error(
+            user(), R"([{"op": "replace", "path": ")" + std::string(path) + R"(", "value": "x"}])");
         EXPECT_EQ(e.scim_type(), ScimType::kMutability) << path;
         EXPECT_NE(e.detail().find("readOnly"), std::string::npos) << e.detail();
     }
 }
 
 TEST_F(PatchTest, ImmutableMayBeSetOnceButNotChanged) {
-    const json::object g = patch_group(group(), R"([{"op": "add", "path": "code", "value": "G-1"}])");
+    const json::object g =
+        patch_group(group(), R"([{"op": "add", "path": "code", "value": "G-1"}])");
     EXPECT_EQ(g.at("code"), json::value("G-1"));
     EXPECT_NO_THROW(patch_group(g, R"([{"op": "replace", "path": "code", "value": "G-1"}])"));
     EXPECT_EQ(group_error(g, R"([{"op": "replace", "path": "code", "value": "G-2"}])").scim_type(),
               ScimType::kMutability);
-    EXPECT_EQ(group_error(g, R"([{"op": "remove", "path": "code"}])").scim_type(), ScimType::kMutability);
+    EXPECT_EQ(group_error(g, R"([{"op": "remove", "path": "code"}])").scim_type(),
+              ScimType::kMutability);
     // An immutable sub-attribute of a member.
     const Error e = group_error(
-        group(), R"([{"op": "replace", "path": "members[value eq \"2819c223-7f76-453a-919d-413861904646\"].value", "value": "other"}])");
+        group(),
+        R"([{"op": "replace", "path": "members[value eq \"2819c223-7f76-453a-919d-413861904646\"].value", "value": "other"}])");
     EXPECT_EQ(e.scim_type(), ScimType::kMutability);
 }
 
 TEST_F(PatchTest, SingleObjectWhereArrayExpected_R66) {
     const json::object u = patch_user(
-        user(), R"([{"op": "add", "path": "phoneNumbers", "value": {"value": "+1 555 0100", "type": "mobile"}}])");
+        user(),
+        R"([{"op": "add", "path": "phoneNumbers", "value": {"value": "+1 555 0100", "type": "mobile"}}])");
     EXPECT_EQ(u.at("phoneNumbers"), json::parse(R"([{"value": "555-555-5555", "type": "work"},
                                                     {"value": "+1 555 0100", "type": "mobile"}])"));
 }
 
 TEST_F(PatchTest, RemoveMembersWithValueArrayRemovesOnlyThose_R42) {
     json::object doc = group();
-    doc = patch_group(doc, R"([{"op": "add", "path": "members", "value": [{"value": "c3"}, {"value": "d4"}]}])");
+    doc = patch_group(
+        doc, R"([{"op": "add", "path": "members", "value": [{"value": "c3"}, {"value": "d4"}]}])");
     ASSERT_EQ(member_ids(doc).size(), 4u);
     const json::object g = patch_group(doc, R"([{"op": "Remove", "path": "members",
         "value": [{"value": "2819c223-7f76-453a-919d-413861904646"}, {"value": "d4"}, {"value": "absent"}]}])");
     EXPECT_EQ(member_ids(g), (std::vector<std::string>{std::string(kJames), "c3"}));
     // A single object, and an empty array, never empty the group.
-    EXPECT_EQ(member_ids(patch_group(doc, R"([{"op": "remove", "path": "members", "value": {"value": "c3"}}])")).size(),
-              3u);
-    EXPECT_EQ(member_ids(patch_group(doc, R"([{"op": "remove", "path": "members", "value": []}])")).size(), 4u);
+    EXPECT_EQ(
+        member_ids(
+            patch_group(doc, R"([{"op": "remove", "path": "members", "value": {"value": "c3"}}])"))
+            .size(),
+        3u);
+    EXPECT_EQ(member_ids(patch_group(doc, R"([{"op": "remove", "path": "members", "value": []}])"))
+                  .size(),
+              4u);
 }
 
 TEST_F(PatchTest, Idempotent_R48) {
     // Adding a member that is there, removing one that is not, setting a value to itself.
     const json::object g = group();
     EXPECT_EQ(patch_group(g, R"([{"op": "add", "path": "members", "value": [
-        {"value": "2819c223-7f76-453a-919d-413861904646"}]}])"), g);
+        {"value": "2819c223-7f76-453a-919d-413861904646"}]}])"),
+              g);
     EXPECT_EQ(patch_group(g, R"([{"op": "add", "path": "members", "value": [
-        {"value": "2819c223-7f76-453a-919d-413861904646", "display": "Babs Jensen", "type": "User"}]}])"), g);
+        {"value": "2819c223-7f76-453a-919d-413861904646", "display": "Babs Jensen", "type": "User"}]}])"),
+              g);
     EXPECT_EQ(patch_group(g, R"([{"op": "remove", "path": "members[value eq \"nobody\"]"}])"), g);
-    EXPECT_EQ(patch_group(g, R"([{"op": "remove", "path": "members", "value": [{"value": "nobody"}]}])"), g);
+    EXPECT_EQ(
+        patch_group(g, R"([{"op": "remove", "path": "members", "value": [{"value": "nobody"}]}])"),
+        g);
     const json::object u = user();
     EXPECT_EQ(patch_user(u, R"([{"op": "replace", "path": "active", "value": true}])"), u);
     EXPECT_EQ(patch_user(u, R"([{"op": "remove", "path": "title"}])"), u);
     EXPECT_EQ(patch_user(u, R"([{"op": "add", "path": "emails", "value": [
-        {"value": "bjensen@example.com", "type": "work", "primary": true}]}])"), u);
+        {"value": "bjensen@example.com", "type": "work", "primary": true}]}])"),
+              u);
 }
 
 TEST_F(PatchTest, AllOrNothing_R49) {
@@ -553,7 +602,8 @@ TEST_F(PatchTest, UserNameStaysRequired) {
     EXPECT_EQ(e.scim_type(), ScimType::kInvalidValue);
     EXPECT_NE(e.detail().find("userName is required"), std::string::npos) << e.detail();
     // "" on a required attribute keeps the stored value (R-70); on an optional one it clears.
-    const json::object u = patch_user(user(), R"([{"op": "replace", "path": "userName", "value": ""},
+    const json::object u =
+        patch_user(user(), R"([{"op": "replace", "path": "userName", "value": ""},
                                                   {"op": "replace", "path": "nickName", "value": ""}])");
     EXPECT_EQ(u.at("userName"), json::value("bjensen"));
     EXPECT_FALSE(u.contains("nickName"));
@@ -573,7 +623,9 @@ TEST_F(PatchTest, NewPrimaryClearsTheOldOne) {
 }
 
 TEST_F(PatchTest, ValuesAreTypeChecked) {
-    const Error e = user_error(user(), R"([{"op": "add", "path": "emails", "value": [{"value": "a@b.c", "primary": 3}]}])");
+    const Error e = user_error(
+        user(),
+        R"([{"op": "add", "path": "emails", "value": [{"value": "a@b.c", "primary": 3}]}])");
     EXPECT_EQ(e.scim_type(), ScimType::kInvalidValue);
     EXPECT_NE(e.detail().find("emails[0].primary"), std::string::npos) << e.detail();
     const Error pathless = user_error(user(), R"([{"op": "add", "value": "not an object"}])");
@@ -610,20 +662,26 @@ TEST(ParsePatchRequest, RejectsMalformedBodies) {
              {R"({"Operations": {}})", ScimType::kInvalidSyntax, "Operations"},
              {R"({"Operations": [42]})", ScimType::kInvalidSyntax, "Operations[0]"},
              {R"({"Operations": [{"path": "x"}]})", ScimType::kInvalidSyntax, "Operations[0].op"},
-             {R"({"Operations": [{"op": "move", "path": "x"}]})", ScimType::kInvalidValue, "Operations[0].op"},
-             {R"({"Operations": [{"op": "add", "path": 5, "value": 1}]})", ScimType::kInvalidSyntax, "path"},
+             {R"({"Operations": [{"op": "move", "path": "x"}]})", ScimType::kInvalidValue,
+              "Operations[0].op"},
+             {R"({"Operations": [{"op": "add", "path": 5, "value": 1}]})", ScimType::kInvalidSyntax,
+              "path"},
              {R"({"Operations": [{"op": "remove", "path": "a"}, {"op": "add", "path": "title"}]})",
               ScimType::kInvalidValue, "Operations[1].value"},
          }) {
         const Error e = error_of([&] { parse_patch_request(json::parse(c.body)); });
         EXPECT_EQ(e.scim_type(), c.type) << c.body;
-        EXPECT_NE(e.detail().find(c.detail_part), std::string::npos) << c.body << " → " << e.detail();
+        EXPECT_NE(e.detail().find(c.detail_part), std::string::npos)
+            << c.body << " → " << e.detail();
     }
     json::array many;
     for (std::size_t i = 0; i <= kMaxPatchOperations; ++i) {
         many.push_back(json::object{{"op", "remove"}, {"path", "title"}});
     }
-    EXPECT_EQ(error_of([&] { parse_patch_request(json::object{{"Operations", many}}); }).status(), 400);
+    EXPECT_EQ(error_of([&] {
+                  parse_patch_request(json::object{{"Operations", many}});
+              }).status(),
+              400);
 }
 
 }  // namespace

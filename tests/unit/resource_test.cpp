@@ -16,7 +16,8 @@ namespace {
 namespace json = boost::json;
 
 constexpr std::string_view kCore = "urn:ietf:params:scim:schemas:core:2.0:User";
-constexpr std::string_view kEnterprise = "urn:ietf:params:scim:schemas:extension:enterprise:2.0:User";
+constexpr std::string_view kEnterprise =
+    "urn:ietf:params:scim:schemas:extension:enterprise:2.0:User";
 
 // A test-only resource type with every attribute type and every `returned`/`mutability`
 // characteristic the User schemas lack.
@@ -44,9 +45,7 @@ constexpr std::string_view kWidgetType = R"({
   "id": "Widget", "name": "Widget", "endpoint": "/Widgets",
   "schema": "urn:example:params:scim:schemas:core:2.0:Widget"})";
 
-json::object obj(std::string_view text) {
-    return json::parse(text).as_object();
-}
+json::object obj(std::string_view text) { return json::parse(text).as_object(); }
 
 // Runs `f`, which must throw scimd::Error, and returns that error.
 template <class F>
@@ -76,7 +75,8 @@ protected:
     Error normalize_error(std::string_view text) const {
         return error_of([&] { normalize(text); });
     }
-    json::object render(const json::object& doc, std::string_view attributes,
+    json::object render(const json::object& doc,
+                        std::string_view attributes,
                         std::string_view excluded) const {
         const json::object meta{{"resourceType", "User"}, {"location", "/Users/42"}};
         return render_resource(doc, "42", meta, reg_, user_,
@@ -160,9 +160,9 @@ TEST_F(ResourceTest, ManagerAsStringObjectOrArrayStoredAsObject_R45) {
           R"({"value": "26118915-6090-4610-87e4-49d8ca9f808d",
               "$ref": "https://example.com/v2/Users/26118915-6090-4610-87e4-49d8ca9f808d"})",
           R"([{"value": "26118915-6090-4610-87e4-49d8ca9f808d"}])"}) {
-        const json::object doc =
-            normalize(R"({"userName": "bjensen", "urn:ietf:params:scim:schemas:extension:enterprise:2.0:User": {"manager": )" +
-                      std::string(manager) + "}}");
+        const json::object doc = normalize(
+            R"({"userName": "bjensen", "urn:ietf:params:scim:schemas:extension:enterprise:2.0:User": {"manager": )" +
+            std::string(manager) + "}}");
         const json::value* ext = doc.if_contains(kEnterprise);
         ASSERT_NE(ext, nullptr) << manager;
         EXPECT_EQ(ext->at("manager"), expected) << manager;  // $ref is computed on output
@@ -176,11 +176,14 @@ TEST_F(ResourceTest, ManagerAsStringObjectOrArrayStoredAsObject_R45) {
 }
 
 TEST_F(ResourceTest, ManagerWithEmptyValueIsAbsent_R45_R70) {
-    for (const std::string_view manager : {R"("")", R"({"value": ""})", "[]", R"({"displayName": "x"})"}) {
+    for (const std::string_view manager :
+         {R"("")", R"({"value": ""})", "[]", R"({"displayName": "x"})"}) {
         const json::object doc = normalize(
             R"({"userName": "b", "urn:ietf:params:scim:schemas:extension:enterprise:2.0:User": {"manager": )" +
             std::string(manager) + "}}");
-        EXPECT_EQ(doc, obj(R"({"schemas": ["urn:ietf:params:scim:schemas:core:2.0:User"], "userName": "b"})"))
+        EXPECT_EQ(
+            doc,
+            obj(R"({"schemas": ["urn:ietf:params:scim:schemas:core:2.0:User"], "userName": "b"})"))
             << manager;
     }
 }
@@ -203,18 +206,23 @@ TEST_F(ResourceTest, TypeErrorsNameTheAttribute) {
         std::string_view body;
         std::string_view detail;
     };
-    for (const Case& c : std::vector<Case>{
-             {R"({"userName": "b", "emails": [{"value": "a@b.c"}, {"value": "d@e.f", "primary": 5}]})",
-              "attribute \"emails[1].primary\" must be a boolean"},
-             {R"({"userName": 42})", "attribute \"userName\" must be a string"},
-             {R"({"userName": "b", "name": "Barbara Jensen"})", "attribute \"name\" must be an object"},
-             {R"({"userName": "b", "name": {"givenName": true}})",
-              "attribute \"name.givenName\" must be a string"},
-             {R"({"userName": "b", "urn:ietf:params:scim:schemas:extension:enterprise:2.0:User": "x"})",
-              "attribute \"urn:ietf:params:scim:schemas:extension:enterprise:2.0:User\" must be an object"},
-             {R"({"userName": "b", "urn:ietf:params:scim:schemas:extension:enterprise:2.0:User": {"employeeNumber": 7}})",
-              "attribute \"urn:ietf:params:scim:schemas:extension:enterprise:2.0:User:employeeNumber\" must be a string"},
-         }) {
+    for (
+        const Case& c : std::vector<Case>{
+            {R"({"userName": "b", "emails": [{"value": "a@b.c"}, {"value": "d@e.f", "primary": 5}]})",
+             "attribute \"emails[1].primary\" must be a boolean"},
+            {R"({"userName": 42})", "attribute \"userName\" must be a string"},
+            {R"({"userName": "b", "name": "Barbara Jensen"})",
+             "attribute \"name\" must be an object"},
+            {R"({"userName": "b", "name": {"givenName": true}})",
+             "attribute \"name.givenName\" must be a string"},
+            {R"({"userName": "b", "urn:ietf:params:scim:schemas:extension:enterprise:2.0:User": "x"})",
+             "attribute \"urn:ietf:params:scim:schemas:extension:enterprise:2.0:User\" must be an "
+             "object"},
+            {R"({"userName": "b", "urn:ietf:params:scim:schemas:extension:enterprise:2.0:User": {"employeeNumber": 7}})",
+             "attribute "
+             "\"urn:ietf:params:scim:schemas:extension:enterprise:2.0:User:employeeNumber\" must "
+             "be a string"},
+        }) {
         const Error e = normalize_error(c.body);
         EXPECT_EQ(e.status(), 400) << c.body;
         EXPECT_EQ(e.scim_type(), ScimType::kInvalidValue) << c.body;
@@ -231,14 +239,16 @@ TEST_F(ResourceTest, IntegerDecimalDateTimeReferenceBinary) {
     EXPECT_EQ(doc.at("blob"), json::value("AAEC"));
     EXPECT_EQ(doc.at("link"), json::value("https://example.com/x"));
     // An integral decimal is fine for an integer, an integer for a decimal.
-    EXPECT_EQ(normalize_widget(R"({"label": "w", "count": 4.0, "score": 7})").at("count"), json::value(4));
+    EXPECT_EQ(normalize_widget(R"({"label": "w", "count": 4.0, "score": 7})").at("count"),
+              json::value(4));
     EXPECT_EQ(normalize_widget(R"({"label": "w", "score": 7})").at("score"), json::value(7));
 
     for (const auto& [body, detail] : std::vector<std::pair<std::string_view, std::string_view>>{
              {R"({"label": "w", "count": 2.5})", "attribute \"count\" must be an integer"},
              {R"({"label": "w", "count": "3"})", "attribute \"count\" must be an integer"},
              {R"({"label": "w", "score": "2.5"})", "attribute \"score\" must be a number"},
-             {R"({"label": "w", "since": 1700000000})", "attribute \"since\" must be a dateTime string"},
+             {R"({"label": "w", "since": 1700000000})",
+              "attribute \"since\" must be a dateTime string"},
              {R"({"label": "w", "link": 5})", "attribute \"link\" must be a string"},
              {R"({"label": "w", "blob": {}})", "attribute \"blob\" must be a string"},
          }) {
@@ -246,14 +256,15 @@ TEST_F(ResourceTest, IntegerDecimalDateTimeReferenceBinary) {
         EXPECT_EQ(e.scim_type(), ScimType::kInvalidValue) << body;
         EXPECT_EQ(e.detail(), detail) << body;
     }
-    const Error bad_time = error_of([&] { normalize_widget(R"({"label": "w", "since": "yesterday"})"); });
+    const Error bad_time =
+        error_of([&] { normalize_widget(R"({"label": "w", "since": "yesterday"})"); });
     EXPECT_EQ(bad_time.scim_type(), ScimType::kInvalidValue);
     EXPECT_NE(bad_time.detail().find("\"since\" must be a dateTime"), std::string::npos);
 }
 
 TEST_F(ResourceTest, UserNameRequired) {
-    for (const std::string_view body : {R"({"displayName": "Babs"})", R"({"userName": ""})",
-                                        R"({"userName": null})"}) {
+    for (const std::string_view body :
+         {R"({"displayName": "Babs"})", R"({"userName": ""})", R"({"userName": null})"}) {
         const Error e = normalize_error(body);
         EXPECT_EQ(e.scim_type(), ScimType::kInvalidValue) << body;
         EXPECT_EQ(e.detail(), "userName is required") << body;
@@ -264,14 +275,16 @@ TEST_F(ResourceTest, EmptyStringOnOptionalAttributeIsAbsent_R70) {
     const json::object doc = normalize(
         R"({"userName": "b", "title": "", "name": {"givenName": "", "familyName": "Jensen"},
             "emails": [{"value": "", "type": ""}], "nickName": "Babs"})");
-    EXPECT_EQ(doc, obj(R"({"schemas": ["urn:ietf:params:scim:schemas:core:2.0:User"], "userName": "b",
+    EXPECT_EQ(doc,
+              obj(R"({"schemas": ["urn:ietf:params:scim:schemas:core:2.0:User"], "userName": "b",
                            "name": {"familyName": "Jensen"}, "nickName": "Babs"})"));
 }
 
 TEST_F(ResourceTest, SingleObjectWhereArrayExpected_R66) {
     const json::object doc = normalize(
         R"({"userName": "b", "emails": {"value": "b@example.com", "type": "work", "primary": true}})");
-    EXPECT_EQ(doc.at("emails"), json::parse(R"([{"value": "b@example.com", "type": "work", "primary": true}])"));
+    EXPECT_EQ(doc.at("emails"),
+              json::parse(R"([{"value": "b@example.com", "type": "work", "primary": true}])"));
 }
 
 TEST_F(ResourceTest, AtMostOnePrimary) {
@@ -303,7 +316,8 @@ TEST_F(ResourceTest, EntraRoleJsonInStringDecoded_R46) {
     const json::object doc = normalize(R"({"userName": "b", "roles": [
         {"primary": "False", "type": "WindowsAzureActiveDirectoryRole",
          "value": "{\"id\":\"7c8e\",\"value\":\"Admin\",\"displayName\":\"Administrator\"}"}]})");
-    EXPECT_EQ(doc.at("roles"), json::parse(R"([{"primary": false, "type": "WindowsAzureActiveDirectoryRole",
+    EXPECT_EQ(doc.at("roles"),
+              json::parse(R"([{"primary": false, "type": "WindowsAzureActiveDirectoryRole",
                                                 "value": "Admin", "display": "Administrator"}])"));
 }
 
@@ -314,8 +328,9 @@ TEST_F(ResourceTest, BodyMustBeAnObject) {
 
 TEST_F(ResourceTest, NormalizeValueForPatch) {
     const AttributeDef& emails = *reg_.schema(kCore)->attribute("emails");
-    EXPECT_EQ(normalize_value(json::parse(R"({"value": "a@b.c", "primary": "true"})"), emails, "emails"),
-              json::parse(R"([{"value": "a@b.c", "primary": true}])"));
+    EXPECT_EQ(
+        normalize_value(json::parse(R"({"value": "a@b.c", "primary": "true"})"), emails, "emails"),
+        json::parse(R"([{"value": "a@b.c", "primary": true}])"));
     EXPECT_TRUE(normalize_value(json::parse("[]"), emails, "emails").is_null());
     const AttributeDef& active = *reg_.schema(kCore)->attribute("active");
     EXPECT_EQ(normalize_value(json::value("False"), active, "active"), json::value(false));
@@ -335,31 +350,37 @@ TEST(CoerceBool, AcceptsBooleansAndTheirStrings_R41) {
 // check_replacement
 
 TEST_F(ResourceTest, ReplacementMayNotChangeImmutable) {
-    const json::object old_doc = normalize_widget(R"({"label": "w", "serial": "SN-1", "code": "abc"})");
+    const json::object old_doc =
+        normalize_widget(R"({"label": "w", "serial": "SN-1", "code": "abc"})");
     // Unchanged (and case-insensitively equal for a caseExact=false attribute): fine.
     EXPECT_NO_THROW(check_replacement(
-        old_doc, normalize_widget(R"({"label": "x", "serial": "SN-1", "code": "ABC"})"), widgets_, widget_));
+        old_doc, normalize_widget(R"({"label": "x", "serial": "SN-1", "code": "ABC"})"), widgets_,
+        widget_));
 
     const Error changed = error_of([&] {
-        check_replacement(old_doc, normalize_widget(R"({"label": "w", "serial": "sn-1", "code": "abc"})"),
+        check_replacement(old_doc,
+                          normalize_widget(R"({"label": "w", "serial": "sn-1", "code": "abc"})"),
                           widgets_, widget_);
     });
     EXPECT_EQ(changed.scim_type(), ScimType::kMutability);
     EXPECT_NE(changed.detail().find("\"serial\""), std::string::npos) << changed.detail();
 
     const Error dropped = error_of([&] {
-        check_replacement(old_doc, normalize_widget(R"({"label": "w", "serial": "SN-1"})"), widgets_, widget_);
+        check_replacement(old_doc, normalize_widget(R"({"label": "w", "serial": "SN-1"})"),
+                          widgets_, widget_);
     });
     EXPECT_EQ(dropped.scim_type(), ScimType::kMutability);
     EXPECT_NE(dropped.detail().find("\"code\""), std::string::npos) << dropped.detail();
 
     // Not set before: may be set now.
-    EXPECT_NO_THROW(check_replacement(normalize_widget(R"({"label": "w"})"), old_doc, widgets_, widget_));
+    EXPECT_NO_THROW(
+        check_replacement(normalize_widget(R"({"label": "w"})"), old_doc, widgets_, widget_));
 }
 
 TEST_F(ResourceTest, ReplacementMustKeepRequired) {
     const Error e = error_of([&] {
-        check_replacement(normalize(R"({"userName": "b"})"), obj(R"({"displayName": "B"})"), reg_, user_);
+        check_replacement(normalize(R"({"userName": "b"})"), obj(R"({"displayName": "B"})"), reg_,
+                          user_);
     });
     EXPECT_EQ(e.scim_type(), ScimType::kInvalidValue);
     EXPECT_EQ(e.detail(), "userName is required");
@@ -410,12 +431,15 @@ TEST_F(RenderTest, AttributesSelectsOnlyThoseAndAlwaysOnes) {
         "emails": [{"value": "bjensen@example.com"}, {"value": "babs@jensen.org"}]})"));
     // URN forms, case-insensitively; unknown names are ignored.
     const json::object ext = render(
-        doc_, "URN:ietf:params:scim:schemas:extension:enterprise:2.0:User:employeeNumber,nosuch,meta", "");
+        doc_,
+        "URN:ietf:params:scim:schemas:extension:enterprise:2.0:User:employeeNumber,nosuch,meta",
+        "");
     EXPECT_EQ(ext.at(kEnterprise), obj(R"({"employeeNumber": "701984"})"));
     EXPECT_TRUE(ext.contains("meta"));
     EXPECT_FALSE(ext.contains("userName"));
-    EXPECT_EQ(render(doc_, "urn:ietf:params:scim:schemas:core:2.0:User:userName", "").at("userName"),
-              json::value("bjensen"));
+    EXPECT_EQ(
+        render(doc_, "urn:ietf:params:scim:schemas:core:2.0:User:userName", "").at("userName"),
+        json::value("bjensen"));
     // The whole extension by its URN.
     EXPECT_EQ(render(doc_, std::string(kEnterprise), "").at(kEnterprise),
               obj(R"({"employeeNumber": "701984", "manager": {"value": "m1"}})"));
@@ -439,7 +463,8 @@ TEST_F(RenderTest, BothListsRejected) {
 }
 
 TEST_F(ResourceTest, RenderHonoursReturnedOfEveryKind) {
-    const json::object doc = normalize_widget(R"({"label": "w", "secret": "s", "note": "n", "kind": "k",
+    const json::object doc =
+        normalize_widget(R"({"label": "w", "secret": "s", "note": "n", "kind": "k",
         "parts": [{"value": "p1", "hidden": "h"}]})");
     EXPECT_EQ(doc.at("secret"), json::value("s"));  // stored (readWrite), never returned
     const json::object meta;
@@ -449,7 +474,8 @@ TEST_F(ResourceTest, RenderHonoursReturnedOfEveryKind) {
     };
     EXPECT_EQ(out("", ""), obj(R"({"schemas": ["urn:example:params:scim:schemas:core:2.0:Widget"],
         "id": "7", "label": "w", "kind": "k", "parts": [{"value": "p1"}]})"));
-    EXPECT_EQ(out("note", ""), obj(R"({"schemas": ["urn:example:params:scim:schemas:core:2.0:Widget"],
+    EXPECT_EQ(out("note", ""),
+              obj(R"({"schemas": ["urn:example:params:scim:schemas:core:2.0:Widget"],
         "id": "7", "note": "n", "kind": "k"})"));
     EXPECT_EQ(out("", "kind,label").at("kind"), json::value("k"));  // always beats excluded
     EXPECT_FALSE(out("", "kind,label").contains("label"));

@@ -15,14 +15,17 @@ namespace json = boost::json;
 using core::AttrType;
 
 constexpr std::string_view kCore = "urn:ietf:params:scim:schemas:core:2.0:User";
-constexpr std::string_view kEnterprise = "urn:ietf:params:scim:schemas:extension:enterprise:2.0:User";
+constexpr std::string_view kEnterprise =
+    "urn:ietf:params:scim:schemas:extension:enterprise:2.0:User";
 
 class SchemaTest : public ::testing::Test {
 protected:
     const SchemaRegistry& reg_ = SchemaRegistry::builtin();
     const ResourceTypeDef& user_ = *reg_.resource_type("User");
 
-    std::optional<ResolvedAttr> resolve(std::string_view path) const { return reg_.resolve(user_, path); }
+    std::optional<ResolvedAttr> resolve(std::string_view path) const {
+        return reg_.resolve(user_, path);
+    }
 };
 
 TEST_F(SchemaTest, BuiltinHasUserSchemasAndResourceType) {
@@ -60,10 +63,12 @@ TEST_F(SchemaTest, UserNameCharacteristics) {
 
 TEST_F(SchemaTest, UserSchemaHasEveryRfc7643Attribute) {
     const SchemaDef& s = *reg_.schema(kCore);
-    for (const char* name :
-         {"userName", "name", "displayName", "nickName", "profileUrl", "title", "userType",
-          "preferredLanguage", "locale", "timezone", "active", "password", "emails", "phoneNumbers",
-          "ims", "photos", "addresses", "groups", "entitlements", "roles", "x509Certificates"}) {
+    for (const char* name : {"userName",        "name",         "displayName",  "nickName",
+                             "profileUrl",      "title",        "userType",     "preferredLanguage",
+                             "locale",          "timezone",     "active",       "password",
+                             "emails",          "phoneNumbers", "ims",          "photos",
+                             "addresses",       "groups",       "entitlements", "roles",
+                             "x509Certificates"}) {
         EXPECT_NE(s.attribute(name), nullptr) << name;
     }
     // The common attributes belong to no schema (RFC 7643 §3.1).
@@ -72,13 +77,13 @@ TEST_F(SchemaTest, UserSchemaHasEveryRfc7643Attribute) {
 
     const AttributeDef& name = *s.attribute("name");
     EXPECT_EQ(name.type, AttrType::kComplex);
-    for (const char* sub :
-         {"formatted", "familyName", "givenName", "middleName", "honorificPrefix", "honorificSuffix"}) {
+    for (const char* sub : {"formatted", "familyName", "givenName", "middleName", "honorificPrefix",
+                            "honorificSuffix"}) {
         EXPECT_NE(name.sub(sub), nullptr) << sub;
     }
     const AttributeDef& addresses = *s.attribute("addresses");
-    for (const char* sub : {"formatted", "streetAddress", "locality", "region", "postalCode", "country",
-                            "type", "primary"}) {
+    for (const char* sub : {"formatted", "streetAddress", "locality", "region", "postalCode",
+                            "country", "type", "primary"}) {
         EXPECT_NE(addresses.sub(sub), nullptr) << sub;
     }
 }
@@ -99,7 +104,8 @@ TEST_F(SchemaTest, OtherCharacteristics) {
     const AttributeDef& emails = *s.attribute("emails");
     EXPECT_TRUE(emails.multi_valued);
     EXPECT_EQ(emails.type, AttrType::kComplex);
-    EXPECT_EQ(emails.sub("type")->canonical_values, (std::vector<std::string>{"work", "home", "other"}));
+    EXPECT_EQ(emails.sub("type")->canonical_values,
+              (std::vector<std::string>{"work", "home", "other"}));
     EXPECT_EQ(emails.sub("primary")->type, AttrType::kBoolean);
 
     EXPECT_EQ(s.attribute("active")->type, AttrType::kBoolean);
@@ -192,7 +198,8 @@ TEST_F(SchemaTest, EnterpriseAttributesResolveOnlyWithTheirUrn) {
     EXPECT_EQ(ref.sub, "");
     EXPECT_EQ(ref.display(), std::string(kEnterprise) + ":employeeNumber");
 
-    auto upper = resolve("URN:IETF:PARAMS:SCIM:SCHEMAS:EXTENSION:ENTERPRISE:2.0:USER:EMPLOYEENUMBER");
+    auto upper =
+        resolve("URN:IETF:PARAMS:SCIM:SCHEMAS:EXTENSION:ENTERPRISE:2.0:USER:EMPLOYEENUMBER");
     ASSERT_TRUE(upper);
     EXPECT_EQ(upper->ref().name, "employeeNumber");
     EXPECT_TRUE(upper->extension);
@@ -312,9 +319,10 @@ TEST_F(SchemaTest, ServedJsonCarriesSchemasAndMeta) {
     EXPECT_TRUE(user.at("attributes").is_array());
 
     const json::object& rt = user_.json;
-    EXPECT_EQ(rt.at("meta"),
-              (json::object{{"resourceType", "ResourceType"}, {"location", "/ResourceTypes/User"}}));
-    EXPECT_EQ(rt.at("schemas"), (json::array{"urn:ietf:params:scim:schemas:core:2.0:ResourceType"}));
+    EXPECT_EQ(rt.at("meta"), (json::object{{"resourceType", "ResourceType"},
+                                           {"location", "/ResourceTypes/User"}}));
+    EXPECT_EQ(rt.at("schemas"),
+              (json::array{"urn:ietf:params:scim:schemas:core:2.0:ResourceType"}));
     EXPECT_EQ(rt.at("endpoint"), "/Users");
 }
 
@@ -365,8 +373,9 @@ TEST(SchemaRegistryTest, RejectsMalformedDocuments) {
     EXPECT_THROW(SchemaRegistry({"{not json"}), std::runtime_error);
     EXPECT_THROW(SchemaRegistry({"[1, 2]"}), std::runtime_error);
     EXPECT_THROW(SchemaRegistry({R"({"id": "x"})"}), std::runtime_error);
-    EXPECT_THROW(SchemaRegistry({R"({"id": "urn:x", "attributes": [{"name": "a", "type": "text"}]})"}),
-                 std::runtime_error);
+    EXPECT_THROW(
+        SchemaRegistry({R"({"id": "urn:x", "attributes": [{"name": "a", "type": "text"}]})"}),
+        std::runtime_error);
     EXPECT_THROW(SchemaRegistry({R"({"id": "urn:x", "attributes": [{"name": "a", "type": "string",
                                      "mutability": "readwrite"}]})"}),
                  std::runtime_error);

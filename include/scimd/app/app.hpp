@@ -16,7 +16,9 @@ namespace scimd::app {
 class App {
 public:
     /// Opens (and migrates) the database with one connection per worker.
-    App(const std::string& db_url, http::ServerConfig config, const std::string& public_url,
+    App(const std::string& db_url,
+        http::ServerConfig config,
+        const std::string& public_url,
         std::chrono::milliseconds token_cache_ttl = std::chrono::seconds(5));
 
     http::Server& server() { return *server_; }

@@ -28,7 +28,9 @@ public:
     virtual std::optional<ScimToken> find_by_hash(const std::string& hash) = 0;
     virtual std::vector<ScimToken> list(const std::string& org_id) = 0;
     /// False when no such token exists in the organization.
-    virtual bool revoke(const std::string& org_id, const std::string& id, const std::string& at) = 0;
+    virtual bool revoke(const std::string& org_id,
+                        const std::string& id,
+                        const std::string& at) = 0;
     virtual void touch(const std::string& id, const std::string& at) = 0;
 };
 

@@ -14,22 +14,22 @@ namespace scimd::http {
 /// Everything the HTTPS server is told at start.
 struct ServerConfig {
     std::string host = "127.0.0.1";
-    std::uint16_t port = 8443;        ///< 0 picks a free port (tests); see Server::port()
-    std::string cert_file;            ///< PEM certificate chain
-    std::string key_file;             ///< PEM private key
-    std::size_t io_threads = 2;       ///< threads running the io_context
-    std::size_t workers = 4;          ///< handler threads for reads (GET, HEAD)
+    std::uint16_t port = 8443;   ///< 0 picks a free port (tests); see Server::port()
+    std::string cert_file;       ///< PEM certificate chain
+    std::string key_file;        ///< PEM private key
+    std::size_t io_threads = 2;  ///< threads running the io_context
+    std::size_t workers = 4;     ///< handler threads for reads (GET, HEAD)
     /// Handler threads of their own for every other method; 0 runs writes on `workers`.
     /// With SQLite, which takes one writer at a time, one writer thread queues writes in
     /// order instead of waking threads that can only wait for each other.
     std::size_t write_workers = 0;
-    std::size_t queue_limit = 512;    ///< requests waiting for a worker before 503
+    std::size_t queue_limit = 512;  ///< requests waiting for a worker before 503
     std::size_t max_connections = 1024;
-    std::size_t body_limit = 1024 * 1024;  ///< bytes; larger bodies get 413
-    std::size_t header_limit = 16 * 1024;  ///< bytes of request line and headers
-    std::chrono::seconds io_timeout{30};   ///< each read and write, and keep-alive idling
+    std::size_t body_limit = 1024 * 1024;     ///< bytes; larger bodies get 413
+    std::size_t header_limit = 16 * 1024;     ///< bytes of request line and headers
+    std::chrono::seconds io_timeout{30};      ///< each read and write, and keep-alive idling
     std::chrono::seconds shutdown_grace{20};  ///< in-flight work allowed after stop()
-    bool access_log = true;  ///< one JSON line per request on stderr
+    bool access_log = true;                   ///< one JSON line per request on stderr
 };
 
 /// Handles one request on a worker thread. May throw: scimd::Error becomes its SCIM error

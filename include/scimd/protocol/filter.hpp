@@ -18,23 +18,26 @@ inline constexpr int kMaxFilterDepth = 32;
 /// Parses a filter (RFC 7644 §3.4.2.2, the whole grammar) and resolves every attribute path
 /// against `type`. Keywords, operators and attribute names are case-insensitive. Throws
 /// Error::invalid_filter with a detail naming what is wrong (position, token, attribute).
-core::Filter parse_filter(std::string_view text, const SchemaRegistry& registry,
+core::Filter parse_filter(std::string_view text,
+                          const SchemaRegistry& registry,
                           const ResourceTypeDef& type);
 
 /// Parses a filter that appears inside brackets of a value path whose multi-valued
 /// attribute is `parent` (used by PATCH paths): attribute names are sub-attributes of it.
-core::Filter parse_value_filter(std::string_view text, const SchemaRegistry& registry,
+core::Filter parse_value_filter(std::string_view text,
+                                const SchemaRegistry& registry,
                                 const ResolvedAttr& parent);
 
 /// A PATCH operation path (RFC 7644 §3.5.2): attrPath / valuePath [ "." subAttr ].
 struct PatchPath {
-    ResolvedAttr attr;                  ///< the top-level attribute (attr.sub set for "name.givenName")
-    std::optional<core::Filter> filter; ///< the value-path filter in brackets, if any
+    ResolvedAttr attr;  ///< the top-level attribute (attr.sub set for "name.givenName")
+    std::optional<core::Filter> filter;              ///< the value-path filter in brackets, if any
     const AttributeDef* sub_after_filter = nullptr;  ///< "emails[...].value" → value
 };
 
 /// Parses and resolves a PATCH path. Throws Error::invalid_path naming what is wrong.
-PatchPath parse_patch_path(std::string_view text, const SchemaRegistry& registry,
+PatchPath parse_patch_path(std::string_view text,
+                           const SchemaRegistry& registry,
                            const ResourceTypeDef& type);
 
 /// Evaluates a filter against a resource document in memory (used for PATCH value-path

@@ -31,7 +31,9 @@ std::vector<PatchOperation> parse_patch_request(const boost::json::value& body);
 /// function throws (invalidPath, noTarget, invalidValue, mutability) and `doc` is unchanged.
 /// Values are normalized like resource input (see resource.hpp): canonical names, string
 /// booleans, dotted and URN keys in path-less values, manager shapes.
-void apply_patch(boost::json::object& doc, const std::vector<PatchOperation>& ops,
-                 const SchemaRegistry& registry, const ResourceTypeDef& type);
+void apply_patch(boost::json::object& doc,
+                 const std::vector<PatchOperation>& ops,
+                 const SchemaRegistry& registry,
+                 const ResourceTypeDef& type);
 
 }  // namespace scimd::protocol

@@ -40,12 +40,14 @@ boost::json::object normalize_resource(const boost::json::value& input,
 /// the attribute in error details ("emails", "urn:…:User:manager"). Returns null when the value
 /// amounts to "no value" (null, "", [], a manager without value). A multi-valued attribute
 /// always comes back as an array.
-boost::json::value normalize_value(const boost::json::value& input, const AttributeDef& attr,
+boost::json::value normalize_value(const boost::json::value& input,
+                                   const AttributeDef& attr,
                                    const std::string& where);
 
 /// Rebuilds `schemas` of a canonical document (the core URN, then each extension URN whose
 /// object holds data) and drops empty extension objects. (Added for apply_patch.)
-void rebuild_schemas(boost::json::object& doc, const SchemaRegistry& registry,
+void rebuild_schemas(boost::json::object& doc,
+                     const SchemaRegistry& registry,
                      const ResourceTypeDef& type);
 
 /// Checks that a new document keeps every `immutable` attribute of `old` (400 mutability
@@ -53,27 +55,33 @@ void rebuild_schemas(boost::json::object& doc, const SchemaRegistry& registry,
 /// An immutable value of `old_doc` that is missing from `new_doc` counts as a change; an
 /// immutable attribute `old_doc` lacks may be set. Checked: top-level attributes and the
 /// sub-attributes of single-valued complex ones.
-void check_replacement(const boost::json::object& old_doc, const boost::json::object& new_doc,
-                       const SchemaRegistry& registry, const ResourceTypeDef& type);
+void check_replacement(const boost::json::object& old_doc,
+                       const boost::json::object& new_doc,
+                       const SchemaRegistry& registry,
+                       const ResourceTypeDef& type);
 
 /// `attributes` / `excludedAttributes` of RFC 7644 §3.4.2.5, resolved.
 /// An entry with `attr == nullptr` names a whole extension schema (its URN was listed).
 struct Projection {
-    std::vector<ResolvedAttr> attributes;          ///< empty: the default set
+    std::vector<ResolvedAttr> attributes;  ///< empty: the default set
     std::vector<ResolvedAttr> excluded_attributes;
 };
 
 /// Parses the comma-separated lists; unknown names are ignored (RFC 7644 lets a service
 /// provider ignore them). Throws Error::invalid_value when both lists are given.
-Projection parse_projection(std::string_view attributes, std::string_view excluded,
-                            const SchemaRegistry& registry, const ResourceTypeDef& type);
+Projection parse_projection(std::string_view attributes,
+                            std::string_view excluded,
+                            const SchemaRegistry& registry,
+                            const ResourceTypeDef& type);
 
 /// Builds the resource to return: the canonical document plus `id` and `meta`, filtered by
 /// `returned` (never: dropped; request: only when asked; always: kept) and the projection.
 /// `schemas` and `id` are always returned.
-boost::json::object render_resource(const boost::json::object& doc, const std::string& id,
+boost::json::object render_resource(const boost::json::object& doc,
+                                    const std::string& id,
                                     const boost::json::object& meta,
-                                    const SchemaRegistry& registry, const ResourceTypeDef& type,
+                                    const SchemaRegistry& registry,
+                                    const ResourceTypeDef& type,
                                     const Projection& projection);
 
 /// The default representation (no attributes / excludedAttributes asked for) as JSON text,
@@ -84,8 +92,11 @@ boost::json::object render_resource(const boost::json::object& doc, const std::s
 /// resource type has attributes that the default representation leaves out (returned
 /// "never" or "request" other than `password`, which is never stored): use render_resource.
 std::optional<std::string> render_default_text(
-    std::string_view document, const std::string& id, const boost::json::object& meta,
-    const SchemaRegistry& registry, const ResourceTypeDef& type,
+    std::string_view document,
+    const std::string& id,
+    const boost::json::object& meta,
+    const SchemaRegistry& registry,
+    const ResourceTypeDef& type,
     const std::function<void(boost::json::object&)>& adjust);
 
 /// Coerces "true"/"True"/"FALSE"… to a boolean; other strings → nullopt.

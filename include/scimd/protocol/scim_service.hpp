@@ -54,8 +54,7 @@ inline constexpr std::string_view kScimPrefix = "/scim/v2";
 /// layer turns it into a response with error_response().
 class ScimService {
 public:
-    explicit ScimService(ScimContext ctx)
-        : ctx_(std::move(ctx)), tokens_(ctx_.token_cache_ttl) {}
+    explicit ScimService(ScimContext ctx) : ctx_(std::move(ctx)), tokens_(ctx_.token_cache_ttl) {}
 
     /// Handles a request whose path starts with kScimPrefix.
     Response handle(const Request& req) const;

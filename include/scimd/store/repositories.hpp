@@ -48,7 +48,6 @@ private:
     void insert_many_postgres(const std::vector<core::UserRecord>& users);
 
 public:
-
 private:
     Database& db_;
 };
