@@ -36,6 +36,26 @@ constexpr const char* kInsertUser =
     "display_name_key, active, document, version, created, last_modified) VALUES (:id, :org_id, "
     ":user_name, :user_name_key, :external_id, :display_name, :display_name_key, :active, "
     "{doc}, :version, :created, :last_modified) RETURNING seq";
+constexpr const char* kUpdateUserSqlite =
+    "UPDATE users SET user_name = :user_name, user_name_key = :user_name_key, "
+    "external_id = :external_id, display_name = :display_name, "
+    "display_name_key = :display_name_key, active = :active, document = :document, "
+    "version = :version, last_modified = :last_modified "
+    "WHERE org_id = :org_id AND id = :id AND version = :expected";
+constexpr const char* kDeleteEmailsById =
+    "DELETE FROM user_emails WHERE user_seq = "
+    "(SELECT seq FROM users WHERE org_id = :org_id AND id = :id)";
+constexpr const char* kInsertEmailById =
+    "INSERT INTO user_emails (user_seq, org_id, value_key, type_key, is_primary) "
+    "SELECT seq, org_id, :value_key, :type_key, :is_primary FROM users "
+    "WHERE org_id = :org_id AND id = :id";
+// Without RETURNING: a prepared statement that stays open on its row would keep SQLite
+// from committing; the new row's id comes from get_last_insert_id instead.
+constexpr const char* kInsertUserSqlite =
+    "INSERT INTO users (id, org_id, user_name, user_name_key, external_id, display_name, "
+    "display_name_key, active, document, version, created, last_modified) VALUES (:id, :org_id, "
+    ":user_name, :user_name_key, :external_id, :display_name, :display_name_key, :active, "
+    ":document, :version, :created, :last_modified)";
 constexpr const char* kUpdateUser =
     "UPDATE users SET user_name = :user_name, user_name_key = :user_name_key, "
     "external_id = :external_id, display_name = :display_name, "
@@ -340,7 +360,179 @@ std::optional<core::UserRecord> SqlUserRepository::find(const std::string& org_i
     });
 }
 
+// SQLite: the statements of an account insert, prepared once per connection and bound to the
+// members below (use() binds by reference), so that the single writer thread doesn't compile
+// five statements for every account it creates. SQLite connections are never reconnected,
+// so the statements live as long as the repository.
+struct SqlUserRepository::SqliteInsert {
+    UserBinds b{core::UserRecord{}};
+    long long seq = 0;
+    std::string org, value, type;
+    soci::indicator value_ind = soci::i_ok, type_ind = soci::i_ok;
+    int primary = 0;
+    long long delta = 1;
+    soci::statement begin, insert_user, insert_email, count, commit;
+
+    explicit SqliteInsert(soci::session& sql)
+        : begin(sql.prepare << "BEGIN IMMEDIATE"),
+          insert_user((sql.prepare << kInsertUserSqlite,
+                       soci::use(b.id, "id"),
+                       soci::use(b.org_id, "org_id"),
+                       soci::use(b.user_name, "user_name"),
+                       soci::use(b.user_name_key, "user_name_key"),
+                       soci::use(b.external_id, b.ext_ind, "external_id"),
+                       soci::use(b.display_name, b.dn_ind, "display_name"),
+                       soci::use(b.display_key, b.dn_ind, "display_name_key"),
+                       soci::use(b.active, "active"),
+                       soci::use(b.document, "document"),
+                       soci::use(b.version, "version"),
+                       soci::use(b.created, "created"),
+                       soci::use(b.modified, "last_modified"))),
+          insert_email((sql.prepare << kInsertEmail,
+                        soci::use(seq, "seq"),
+                        soci::use(org, "org_id"),
+                        soci::use(value, value_ind, "value_key"),
+                        soci::use(type, type_ind, "type_key"),
+                        soci::use(primary, "is_primary"))),
+          count((sql.prepare << kCountUsers, soci::use(delta, "delta"), soci::use(org, "org_id"))),
+          commit(sql.prepare << "COMMIT") {}
+};
+
+// SQLite: the statements of an account update, prepared once per connection like the insert.
+struct SqlUserRepository::SqliteUpdate {
+    UserBinds b{core::UserRecord{}};
+    long long expected = 0;
+    std::string value, type;
+    soci::indicator value_ind = soci::i_ok, type_ind = soci::i_ok;
+    int primary = 0;
+    soci::statement begin, update_user, delete_emails, insert_email, commit;
+
+    explicit SqliteUpdate(soci::session& sql)
+        : begin(sql.prepare << "BEGIN IMMEDIATE"),
+          update_user((sql.prepare << kUpdateUserSqlite,
+                       soci::use(b.user_name, "user_name"),
+                       soci::use(b.user_name_key, "user_name_key"),
+                       soci::use(b.external_id, b.ext_ind, "external_id"),
+                       soci::use(b.display_name, b.dn_ind, "display_name"),
+                       soci::use(b.display_key, b.dn_ind, "display_name_key"),
+                       soci::use(b.active, "active"),
+                       soci::use(b.document, "document"),
+                       soci::use(b.version, "version"),
+                       soci::use(b.modified, "last_modified"),
+                       soci::use(b.org_id, "org_id"),
+                       soci::use(b.id, "id"),
+                       soci::use(expected, "expected"))),
+          delete_emails((sql.prepare << kDeleteEmailsById,
+                         soci::use(b.org_id, "org_id"),
+                         soci::use(b.id, "id"))),
+          insert_email((sql.prepare << kInsertEmailById,
+                        soci::use(value, value_ind, "value_key"),
+                        soci::use(type, type_ind, "type_key"),
+                        soci::use(primary, "is_primary"),
+                        soci::use(b.org_id, "org_id"),
+                        soci::use(b.id, "id"))),
+          commit(sql.prepare << "COMMIT") {}
+};
+
+SqlUserRepository::SqlUserRepository(Database& db) : db_(db) {}
+
+bool SqlUserRepository::update_sqlite(soci::session& sql,
+                                      const core::UserRecord& user,
+                                      std::int64_t expected_version) {
+    SqliteUpdate* s = nullptr;
+    {
+        std::lock_guard lock(cache_mutex_);
+        auto& slot = sqlite_updates_[&sql];
+        if (!slot) {
+            slot = std::make_unique<SqliteUpdate>(sql);
+        }
+        s = slot.get();
+    }
+    s->b = UserBinds(user);
+    s->expected = expected_version;
+    std::unique_lock writer(db_.write_mutex());
+    s->begin.execute(true);
+    try {
+        s->update_user.execute(true);
+        if (s->update_user.get_affected_rows() == 0) {
+            s->commit.execute(true);
+            return false;
+        }
+        s->delete_emails.execute(true);
+        for (const core::EmailRecord& e : user.emails) {
+            s->value = fold_case(e.value);
+            s->value_ind = e.value.empty() ? soci::i_null : soci::i_ok;
+            s->type = fold_case(e.type);
+            s->type_ind = e.type.empty() ? soci::i_null : soci::i_ok;
+            s->primary = e.primary ? 1 : 0;
+            s->insert_email.execute(true);
+        }
+        s->commit.execute(true);
+        return true;
+    } catch (...) {
+        try {
+            sql << "ROLLBACK";
+        } catch (const std::exception&) {
+            // Nothing more to undo on this connection.
+        }
+        throw;
+    }
+}
+
+SqlUserRepository::~SqlUserRepository() = default;
+
+void SqlUserRepository::insert_sqlite(soci::session& sql, const core::UserRecord& user) {
+    SqliteInsert* s = nullptr;
+    {
+        std::lock_guard lock(cache_mutex_);
+        auto& slot = sqlite_inserts_[&sql];
+        if (!slot) {
+            slot = std::make_unique<SqliteInsert>(sql);
+        }
+        s = slot.get();
+    }
+    s->b = UserBinds(user);
+    s->org = user.org_id;
+    std::unique_lock writer(db_.write_mutex());
+    s->begin.execute(true);
+    try {
+        s->insert_user.execute(true);
+        sql.get_last_insert_id("users", s->seq);
+        for (const core::EmailRecord& e : user.emails) {
+            s->value = fold_case(e.value);
+            s->value_ind = e.value.empty() ? soci::i_null : soci::i_ok;
+            s->type = fold_case(e.type);
+            s->type_ind = e.type.empty() ? soci::i_null : soci::i_ok;
+            s->primary = e.primary ? 1 : 0;
+            s->insert_email.execute(true);
+        }
+        s->count.execute(true);
+        s->commit.execute(true);
+    } catch (...) {
+        try {
+            sql << "ROLLBACK";
+        } catch (const std::exception&) {
+            // Nothing more to undo on this connection.
+        }
+        throw;
+    }
+}
+
 void SqlUserRepository::insert(const core::UserRecord& user) {
+    if (db_.backend() == Backend::kSqlite) {
+        with_session(db_, [&](soci::session& sql) {
+            try {
+                insert_sqlite(sql, user);
+            } catch (const soci::soci_error& e) {
+                if (is_unique_violation(e)) {
+                    throw Error::uniqueness("userName \"" + user.user_name +
+                                            "\" is already in use");
+                }
+                throw;
+            }
+        });
+        return;
+    }
     return with_session(db_, [&](soci::session& sql) {
         UserBinds b(user);
         long long seq = 0;
@@ -469,6 +661,19 @@ void SqlUserRepository::insert_many_postgres(const std::vector<core::UserRecord>
 }
 
 bool SqlUserRepository::update(const core::UserRecord& user, std::int64_t expected_version) {
+    if (db_.backend() == Backend::kSqlite) {
+        return with_session(db_, [&](soci::session& sql) {
+            try {
+                return update_sqlite(sql, user, expected_version);
+            } catch (const soci::soci_error& e) {
+                if (is_unique_violation(e)) {
+                    throw Error::uniqueness("userName \"" + user.user_name +
+                                            "\" is already in use");
+                }
+                throw;
+            }
+        });
+    }
     return with_session(db_, [&](soci::session& sql) {
         UserBinds b(user);
         long long expected = expected_version;

@@ -52,6 +52,17 @@ void expect_uniqueness(F&& write) {
     }
 }
 
+// The status of the scimd::Error that `f` throws (0 if none).
+template <typename F>
+int conflict(F&& f) {
+    try {
+        f();
+    } catch (const Error& e) {
+        return e.status();
+    }
+    return 0;
+}
+
 constexpr const char* kBarbara = R"({
     "schemas": ["urn:ietf:params:scim:schemas:core:2.0:User"],
     "userName": "bjensen", "externalId": "ext-1", "displayName": "Babs Jensen",
@@ -195,6 +206,41 @@ TEST_P(UserRepositoryTest, InsertManyStoresEveryRowOrNone) {
     }
     EXPECT_FALSE(repo.find(org, clash[0].id).has_value());
     EXPECT_EQ(repo.list(org, all).total, 3);
+}
+
+// One connection serves write after write, also after a failed one: on SQLite the insert and
+// update statements are prepared once per connection and reused.
+TEST_P(UserRepositoryTest, OneConnectionWritesAgainAfterAFailedWrite) {
+    auto single = open(1);
+    store::SqlUserRepository repo(*single);
+    const core::UserRecord first =
+        make_user(org_, R"({"userName":"first","emails":[{"value":"a@x.org"}]})");
+    repo.insert(first);
+    EXPECT_EQ(conflict([&] { repo.insert(make_user(org_, R"({"userName":"FIRST"})")); }), 409);
+    const core::UserRecord second = make_user(org_, R"({"userName":"second"})");
+    repo.insert(second);
+    core::UserRecord renamed = second;
+    renamed.user_name = "first";
+    renamed.version = 2;
+    EXPECT_EQ(conflict([&] { repo.update(renamed, 1); }), 409);
+    EXPECT_FALSE(repo.update(renamed, 7)) << "a stale version changes nothing";
+    core::UserRecord changed = first;
+    changed.display_name = "First";
+    changed.emails = {{"b@x.org", "work", true}};
+    changed.version = 2;
+    EXPECT_TRUE(repo.update(changed, 1));
+    const auto stored = repo.find(org_, first.id);
+    ASSERT_TRUE(stored.has_value());
+    EXPECT_EQ(stored->display_name, std::optional<std::string>("First"));
+    EXPECT_EQ(repo.find(org_, second.id)->user_name, "second");
+    const core::Filter f =
+        protocol::parse_filter(R"(emails.value eq "b@x.org")", registry(), user_type());
+    core::ListQuery q;
+    q.filter = &f;
+    const auto page = repo.list(org_, q);
+    ASSERT_EQ(page.total, 1);
+    EXPECT_EQ(page.items.at(0).id, first.id);
+    EXPECT_EQ(repo.list(org_, core::ListQuery{}).total, 2);
 }
 
 TEST_P(UserRepositoryTest, RemoveOnce) {

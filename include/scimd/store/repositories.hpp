@@ -1,5 +1,9 @@
 #pragma once
 
+#include <memory>
+#include <mutex>
+#include <unordered_map>
+
 #include "scimd/core/repositories.hpp"
 #include "scimd/store/database.hpp"
 
@@ -33,7 +37,10 @@ private:
 
 class SqlUserRepository final : public core::UserRepository {
 public:
-    explicit SqlUserRepository(Database& db) : db_(db) {}
+    explicit SqlUserRepository(Database& db);
+    ~SqlUserRepository() override;
+    SqlUserRepository(const SqlUserRepository&) = delete;
+    SqlUserRepository& operator=(const SqlUserRepository&) = delete;
     std::optional<core::UserRecord> find(const std::string& org_id, const std::string& id) override;
     void insert(const core::UserRecord& user) override;
     bool update(const core::UserRecord& user, std::int64_t expected_version) override;
@@ -45,11 +52,20 @@ public:
     void insert_many(const std::vector<core::UserRecord>& users);
 
 private:
-    void insert_many_postgres(const std::vector<core::UserRecord>& users);
+    // SQLite: an account insert's and update's statements, prepared once per connection.
+    struct SqliteInsert;
+    struct SqliteUpdate;
 
-public:
-private:
+    void insert_many_postgres(const std::vector<core::UserRecord>& users);
+    void insert_sqlite(soci::session& sql, const core::UserRecord& user);
+    bool update_sqlite(soci::session& sql,
+                       const core::UserRecord& user,
+                       std::int64_t expected_version);
+
     Database& db_;
+    std::mutex cache_mutex_;
+    std::unordered_map<soci::session*, std::unique_ptr<SqliteInsert>> sqlite_inserts_;
+    std::unordered_map<soci::session*, std::unique_ptr<SqliteUpdate>> sqlite_updates_;
 };
 
 }  // namespace scimd::store
