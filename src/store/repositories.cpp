@@ -178,6 +178,42 @@ soci::statement one_time(soci::session& sql, const std::string& text) {
     return st;
 }
 
+// Binds the columns an account write names (:id, :org_id, …, :last_modified, and :created
+// for an insert) to `st`, by reference to `b`.
+void use_user_columns(soci::statement& st, UserBinds& b, bool insert) {
+    st.exchange(soci::use(b.id, "id"));
+    st.exchange(soci::use(b.org_id, "org_id"));
+    st.exchange(soci::use(b.user_name, "user_name"));
+    st.exchange(soci::use(b.user_name_key, "user_name_key"));
+    st.exchange(soci::use(b.external_id, b.ext_ind, "external_id"));
+    st.exchange(soci::use(b.display_name, b.dn_ind, "display_name"));
+    st.exchange(soci::use(b.display_key, b.dn_ind, "display_name_key"));
+    st.exchange(soci::use(b.active, "active"));
+    st.exchange(soci::use(b.document, "document"));
+    st.exchange(soci::use(b.version, "version"));
+    st.exchange(soci::use(b.modified, "last_modified"));
+    if (insert) {
+        st.exchange(soci::use(b.created, "created"));
+    }
+}
+
+// A statement over `text` with the account's columns bound; `extra` binds what else it names.
+template <typename Extra>
+soci::statement user_statement(soci::session& sql,
+                               const std::string& text,
+                               UserBinds& b,
+                               bool insert,
+                               soci::details::statement_type type,
+                               Extra extra) {
+    soci::statement st(sql);
+    use_user_columns(st, b, insert);
+    extra(st);
+    st.alloc();
+    st.prepare(text, type);
+    st.define_and_bind();
+    return st;
+}
+
 void add_to_count(soci::session& sql, const std::string& org_id, long long delta) {
     std::string org = org_id;
     sql << kCountUsers, soci::use(delta, "delta"), soci::use(org, "org_id");
@@ -375,19 +411,12 @@ struct SqlUserRepository::SqliteInsert {
 
     explicit SqliteInsert(soci::session& sql)
         : begin(sql.prepare << "BEGIN IMMEDIATE"),
-          insert_user((sql.prepare << kInsertUserSqlite,
-                       soci::use(b.id, "id"),
-                       soci::use(b.org_id, "org_id"),
-                       soci::use(b.user_name, "user_name"),
-                       soci::use(b.user_name_key, "user_name_key"),
-                       soci::use(b.external_id, b.ext_ind, "external_id"),
-                       soci::use(b.display_name, b.dn_ind, "display_name"),
-                       soci::use(b.display_key, b.dn_ind, "display_name_key"),
-                       soci::use(b.active, "active"),
-                       soci::use(b.document, "document"),
-                       soci::use(b.version, "version"),
-                       soci::use(b.created, "created"),
-                       soci::use(b.modified, "last_modified"))),
+          insert_user(user_statement(sql,
+                                     kInsertUserSqlite,
+                                     b,
+                                     true,
+                                     soci::details::st_repeatable_query,
+                                     [](soci::statement&) {})),
           insert_email((sql.prepare << kInsertEmail,
                         soci::use(seq, "seq"),
                         soci::use(org, "org_id"),
@@ -409,19 +438,13 @@ struct SqlUserRepository::SqliteUpdate {
 
     explicit SqliteUpdate(soci::session& sql)
         : begin(sql.prepare << "BEGIN IMMEDIATE"),
-          update_user((sql.prepare << kUpdateUserSqlite,
-                       soci::use(b.user_name, "user_name"),
-                       soci::use(b.user_name_key, "user_name_key"),
-                       soci::use(b.external_id, b.ext_ind, "external_id"),
-                       soci::use(b.display_name, b.dn_ind, "display_name"),
-                       soci::use(b.display_key, b.dn_ind, "display_name_key"),
-                       soci::use(b.active, "active"),
-                       soci::use(b.document, "document"),
-                       soci::use(b.version, "version"),
-                       soci::use(b.modified, "last_modified"),
-                       soci::use(b.org_id, "org_id"),
-                       soci::use(b.id, "id"),
-                       soci::use(expected, "expected"))),
+          update_user(user_statement(
+              sql,
+              kUpdateUserSqlite,
+              b,
+              false,
+              soci::details::st_repeatable_query,
+              [this](soci::statement& st) { st.exchange(soci::use(expected, "expected")); })),
           delete_emails((sql.prepare << kDeleteEmailsById,
                          soci::use(b.org_id, "org_id"),
                          soci::use(b.id, "id"))),
@@ -538,15 +561,11 @@ void SqlUserRepository::insert(const core::UserRecord& user) {
         long long seq = 0;
         try {
             WriteTx tx(sql, db_);
-            sql << with_doc(kInsertUser, db_.backend(), ":document", "CAST(:document AS jsonb)"),
-                soci::use(b.id, "id"), soci::use(b.org_id, "org_id"),
-                soci::use(b.user_name, "user_name"), soci::use(b.user_name_key, "user_name_key"),
-                soci::use(b.external_id, b.ext_ind, "external_id"),
-                soci::use(b.display_name, b.dn_ind, "display_name"),
-                soci::use(b.display_key, b.dn_ind, "display_name_key"),
-                soci::use(b.active, "active"), soci::use(b.document, "document"),
-                soci::use(b.version, "version"), soci::use(b.created, "created"),
-                soci::use(b.modified, "last_modified"), soci::into(seq);
+            user_statement(
+                sql, with_doc(kInsertUser, db_.backend(), ":document", "CAST(:document AS jsonb)"),
+                b, true, soci::details::st_one_time_query,
+                [&](soci::statement& st) { st.exchange(soci::into(seq)); })
+                .execute(true);
             write_emails(sql, seq, user, false);
             add_to_count(sql, b.org_id, 1);
             tx.commit();
@@ -573,17 +592,10 @@ void SqlUserRepository::insert_many(const std::vector<core::UserRecord>& users) 
         // The statement is finished before COMMIT: SQLite refuses to commit while an
         // INSERT … RETURNING is still open ("SQL statements in progress").
         {
-            soci::statement st =
-                (sql.prepare << with_doc(kInsertUser, db_.backend(), ":document",
-                                         "CAST(:document AS jsonb)"),
-                 soci::use(b.id, "id"), soci::use(b.org_id, "org_id"),
-                 soci::use(b.user_name, "user_name"), soci::use(b.user_name_key, "user_name_key"),
-                 soci::use(b.external_id, b.ext_ind, "external_id"),
-                 soci::use(b.display_name, b.dn_ind, "display_name"),
-                 soci::use(b.display_key, b.dn_ind, "display_name_key"),
-                 soci::use(b.active, "active"), soci::use(b.document, "document"),
-                 soci::use(b.version, "version"), soci::use(b.created, "created"),
-                 soci::use(b.modified, "last_modified"), soci::into(seq));
+            soci::statement st = user_statement(
+                sql, with_doc(kInsertUser, db_.backend(), ":document", "CAST(:document AS jsonb)"),
+                b, true, soci::details::st_repeatable_query,
+                [&](soci::statement& s) { s.exchange(soci::into(seq)); });
             try {
                 for (const core::UserRecord& u : users) {
                     b = UserBinds(u);
@@ -680,16 +692,13 @@ bool SqlUserRepository::update(const core::UserRecord& user, std::int64_t expect
         long long seq = 0;
         try {
             WriteTx tx(sql, db_);
-            sql << with_doc(kUpdateUser, db_.backend(), ":document", "CAST(:document AS jsonb)"),
-                soci::use(b.user_name, "user_name"), soci::use(b.user_name_key, "user_name_key"),
-                soci::use(b.external_id, b.ext_ind, "external_id"),
-                soci::use(b.display_name, b.dn_ind, "display_name"),
-                soci::use(b.display_key, b.dn_ind, "display_name_key"),
-                soci::use(b.active, "active"), soci::use(b.document, "document"),
-                soci::use(b.version, "version"), soci::use(b.modified, "last_modified"),
-                soci::use(b.org_id, "org_id"), soci::use(b.id, "id"),
-                soci::use(expected, "expected"), soci::into(seq);
-            if (!sql.got_data()) {
+            soci::statement st = user_statement(
+                sql, with_doc(kUpdateUser, db_.backend(), ":document", "CAST(:document AS jsonb)"),
+                b, false, soci::details::st_one_time_query, [&](soci::statement& s) {
+                    s.exchange(soci::use(expected, "expected"));
+                    s.exchange(soci::into(seq));
+                });
+            if (!st.execute(true)) {  // no row: the version moved, or the account is gone
                 return false;
             }
             write_emails(sql, seq, user, true);
