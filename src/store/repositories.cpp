@@ -457,20 +457,27 @@ struct SqlUserRepository::SqliteUpdate {
           commit(sql.prepare << "COMMIT") {}
 };
 
+namespace {
+// The statements of type T prepared for `sql`, made on its first use.
+template <typename T>
+T& prepared_for(std::mutex& m,
+                std::unordered_map<soci::session*, std::unique_ptr<T>>& cache,
+                soci::session& sql) {
+    std::lock_guard lock(m);
+    auto& slot = cache[&sql];
+    if (!slot) {
+        slot = std::make_unique<T>(sql);
+    }
+    return *slot;
+}
+}  // namespace
+
 SqlUserRepository::SqlUserRepository(Database& db) : db_(db) {}
 
 bool SqlUserRepository::update_sqlite(soci::session& sql,
                                       const core::UserRecord& user,
                                       std::int64_t expected_version) {
-    SqliteUpdate* s = nullptr;
-    {
-        std::lock_guard lock(cache_mutex_);
-        auto& slot = sqlite_updates_[&sql];
-        if (!slot) {
-            slot = std::make_unique<SqliteUpdate>(sql);
-        }
-        s = slot.get();
-    }
+    SqliteUpdate* s = &prepared_for(cache_mutex_, sqlite_updates_, sql);
     s->b = UserBinds(user);
     s->expected = expected_version;
     std::unique_lock writer(db_.write_mutex());
@@ -505,15 +512,7 @@ bool SqlUserRepository::update_sqlite(soci::session& sql,
 SqlUserRepository::~SqlUserRepository() = default;
 
 void SqlUserRepository::insert_sqlite(soci::session& sql, const core::UserRecord& user) {
-    SqliteInsert* s = nullptr;
-    {
-        std::lock_guard lock(cache_mutex_);
-        auto& slot = sqlite_inserts_[&sql];
-        if (!slot) {
-            slot = std::make_unique<SqliteInsert>(sql);
-        }
-        s = slot.get();
-    }
+    SqliteInsert* s = &prepared_for(cache_mutex_, sqlite_inserts_, sql);
     s->b = UserBinds(user);
     s->org = user.org_id;
     std::unique_lock writer(db_.write_mutex());
