@@ -4,6 +4,7 @@
 #include <string_view>
 #include <vector>
 
+#include "support/errors.hpp"
 #include <boost/json/parse.hpp>
 #include <boost/json/serialize.hpp>
 #include <gtest/gtest.h>
@@ -15,6 +16,8 @@ namespace scimd::protocol {
 namespace {
 
 namespace json = boost::json;
+using test::error_of;
+using test::obj;
 
 constexpr std::string_view kEnterprise =
     "urn:ietf:params:scim:schemas:extension:enterprise:2.0:User";
@@ -40,24 +43,11 @@ constexpr std::string_view kGroupType = R"({
 constexpr std::string_view kBabs = "2819c223-7f76-453a-919d-413861904646";
 constexpr std::string_view kJames = "08e1d05d-121c-4561-8b96-473d93df9210";
 
-json::object obj(std::string_view text) { return json::parse(text).as_object(); }
-
 // Wraps operations (JSON text of the array) in a PatchOp body.
 json::value body(std::string_view operations) {
     return json::parse(
         R"({"schemas": ["urn:ietf:params:scim:api:messages:2.0:PatchOp"], "Operations": )" +
         std::string(operations) + "}");
-}
-
-template <class F>
-Error error_of(F&& f) {
-    try {
-        f();
-    } catch (const Error& e) {
-        return e;
-    }
-    ADD_FAILURE() << "no scimd::Error thrown";
-    return Error(0, ScimType::kNone, "");
 }
 
 class PatchTest : public ::testing::Test {

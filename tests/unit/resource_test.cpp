@@ -4,6 +4,7 @@
 #include <string_view>
 #include <vector>
 
+#include "support/errors.hpp"
 #include <boost/json/parse.hpp>
 #include <boost/json/serialize.hpp>
 #include <gtest/gtest.h>
@@ -14,6 +15,8 @@ namespace scimd::protocol {
 namespace {
 
 namespace json = boost::json;
+using test::error_of;
+using test::obj;
 
 constexpr std::string_view kCore = "urn:ietf:params:scim:schemas:core:2.0:User";
 constexpr std::string_view kEnterprise =
@@ -44,20 +47,6 @@ constexpr std::string_view kWidgetType = R"({
   "schemas": ["urn:ietf:params:scim:schemas:core:2.0:ResourceType"],
   "id": "Widget", "name": "Widget", "endpoint": "/Widgets",
   "schema": "urn:example:params:scim:schemas:core:2.0:Widget"})";
-
-json::object obj(std::string_view text) { return json::parse(text).as_object(); }
-
-// Runs `f`, which must throw scimd::Error, and returns that error.
-template <class F>
-Error error_of(F&& f) {
-    try {
-        f();
-    } catch (const Error& e) {
-        return e;
-    }
-    ADD_FAILURE() << "no scimd::Error thrown";
-    return Error(0, ScimType::kNone, "");
-}
 
 class ResourceTest : public ::testing::Test {
 protected:
