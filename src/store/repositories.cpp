@@ -219,6 +219,30 @@ void add_to_count(soci::session& sql, const std::string& org_id, long long delta
     sql << kCountUsers, soci::use(delta, "delta"), soci::use(org, "org_id");
 }
 
+// Bound copies of one email's indexed columns (:value_key, :type_key, :is_primary).
+struct EmailBinds {
+    std::string value, type;
+    soci::indicator value_ind = soci::i_ok, type_ind = soci::i_ok;
+    int primary = 0;
+
+    void set(const core::EmailRecord& e) {
+        value = fold_case(e.value);
+        value_ind = e.value.empty() ? soci::i_null : soci::i_ok;
+        type = fold_case(e.type);
+        type_ind = e.type.empty() ? soci::i_null : soci::i_ok;
+        primary = e.primary ? 1 : 0;
+    }
+};
+
+// Ends a failed write transaction on a connection whose statements are kept.
+void rollback_quietly(soci::session& sql) noexcept {
+    try {
+        sql << "ROLLBACK";
+    } catch (const std::exception&) {
+        // Nothing more to undo on this connection.
+    }
+}
+
 void write_emails(soci::session& sql, long long seq, const core::UserRecord& u, bool replace) {
     if (replace) {
         sql << kDeleteEmails, soci::use(seq, "seq");
@@ -226,20 +250,15 @@ void write_emails(soci::session& sql, long long seq, const core::UserRecord& u, 
     if (u.emails.empty()) {
         return;
     }
-    std::string org = u.org_id, value, type;
-    int primary = 0;
-    soci::indicator type_ind = soci::i_ok, value_ind = soci::i_ok;
+    std::string org = u.org_id;
+    EmailBinds m;
     // An account has a handful of emails: one one-time insert each costs fewer round trips
     // than preparing a statement by name.
     for (const core::EmailRecord& e : u.emails) {
-        value = fold_case(e.value);
-        value_ind = e.value.empty() ? soci::i_null : soci::i_ok;
-        type = fold_case(e.type);
-        type_ind = e.type.empty() ? soci::i_null : soci::i_ok;
-        primary = e.primary ? 1 : 0;
+        m.set(e);
         sql << kInsertEmail, soci::use(seq, "seq"), soci::use(org, "org_id"),
-            soci::use(value, value_ind, "value_key"), soci::use(type, type_ind, "type_key"),
-            soci::use(primary, "is_primary");
+            soci::use(m.value, m.value_ind, "value_key"), soci::use(m.type, m.type_ind, "type_key"),
+            soci::use(m.primary, "is_primary");
     }
 }
 
@@ -403,9 +422,8 @@ std::optional<core::UserRecord> SqlUserRepository::find(const std::string& org_i
 struct SqlUserRepository::SqliteInsert {
     UserBinds b{core::UserRecord{}};
     long long seq = 0;
-    std::string org, value, type;
-    soci::indicator value_ind = soci::i_ok, type_ind = soci::i_ok;
-    int primary = 0;
+    std::string org;
+    EmailBinds m;
     long long delta = 1;
     soci::statement begin, insert_user, insert_email, count, commit;
 
@@ -420,9 +438,9 @@ struct SqlUserRepository::SqliteInsert {
           insert_email((sql.prepare << kInsertEmail,
                         soci::use(seq, "seq"),
                         soci::use(org, "org_id"),
-                        soci::use(value, value_ind, "value_key"),
-                        soci::use(type, type_ind, "type_key"),
-                        soci::use(primary, "is_primary"))),
+                        soci::use(m.value, m.value_ind, "value_key"),
+                        soci::use(m.type, m.type_ind, "type_key"),
+                        soci::use(m.primary, "is_primary"))),
           count((sql.prepare << kCountUsers, soci::use(delta, "delta"), soci::use(org, "org_id"))),
           commit(sql.prepare << "COMMIT") {}
 };
@@ -431,9 +449,7 @@ struct SqlUserRepository::SqliteInsert {
 struct SqlUserRepository::SqliteUpdate {
     UserBinds b{core::UserRecord{}};
     long long expected = 0;
-    std::string value, type;
-    soci::indicator value_ind = soci::i_ok, type_ind = soci::i_ok;
-    int primary = 0;
+    EmailBinds m;
     soci::statement begin, update_user, delete_emails, insert_email, commit;
 
     explicit SqliteUpdate(soci::session& sql)
@@ -449,9 +465,9 @@ struct SqlUserRepository::SqliteUpdate {
                          soci::use(b.org_id, "org_id"),
                          soci::use(b.id, "id"))),
           insert_email((sql.prepare << kInsertEmailById,
-                        soci::use(value, value_ind, "value_key"),
-                        soci::use(type, type_ind, "type_key"),
-                        soci::use(primary, "is_primary"),
+                        soci::use(m.value, m.value_ind, "value_key"),
+                        soci::use(m.type, m.type_ind, "type_key"),
+                        soci::use(m.primary, "is_primary"),
                         soci::use(b.org_id, "org_id"),
                         soci::use(b.id, "id"))),
           commit(sql.prepare << "COMMIT") {}
@@ -490,21 +506,13 @@ bool SqlUserRepository::update_sqlite(soci::session& sql,
         }
         s->delete_emails.execute(true);
         for (const core::EmailRecord& e : user.emails) {
-            s->value = fold_case(e.value);
-            s->value_ind = e.value.empty() ? soci::i_null : soci::i_ok;
-            s->type = fold_case(e.type);
-            s->type_ind = e.type.empty() ? soci::i_null : soci::i_ok;
-            s->primary = e.primary ? 1 : 0;
+            s->m.set(e);
             s->insert_email.execute(true);
         }
         s->commit.execute(true);
         return true;
     } catch (...) {
-        try {
-            sql << "ROLLBACK";
-        } catch (const std::exception&) {
-            // Nothing more to undo on this connection.
-        }
+        rollback_quietly(sql);
         throw;
     }
 }
@@ -521,21 +529,13 @@ void SqlUserRepository::insert_sqlite(soci::session& sql, const core::UserRecord
         s->insert_user.execute(true);
         sql.get_last_insert_id("users", s->seq);
         for (const core::EmailRecord& e : user.emails) {
-            s->value = fold_case(e.value);
-            s->value_ind = e.value.empty() ? soci::i_null : soci::i_ok;
-            s->type = fold_case(e.type);
-            s->type_ind = e.type.empty() ? soci::i_null : soci::i_ok;
-            s->primary = e.primary ? 1 : 0;
+            s->m.set(e);
             s->insert_email.execute(true);
         }
         s->count.execute(true);
         s->commit.execute(true);
     } catch (...) {
-        try {
-            sql << "ROLLBACK";
-        } catch (const std::exception&) {
-            // Nothing more to undo on this connection.
-        }
+        rollback_quietly(sql);
         throw;
     }
 }

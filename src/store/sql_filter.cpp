@@ -103,10 +103,8 @@ Expr json_expr(const std::string& base,
         raw = base + " #>> '" + pg_json_path(path) + "'";
     }
     if (type == AttrType::kBoolean) {
-        if (backend == Backend::kSqlite && path.empty()) {
-            // json_each yields booleans of an array of scalars as 1/0 as well.
-            return {raw, Operand::kJsonBool};
-        }
+        // SQLite yields JSON booleans as 1/0 (json_extract and json_each alike); PostgreSQL's
+        // #>> as 'true'/'false': leaf() compares with the dialect's form.
         return {raw, Operand::kJsonBool};
     }
     if (type == AttrType::kInteger || type == AttrType::kDecimal) {
@@ -322,12 +320,6 @@ private:
             path.push_back(a.sub);
         }
         return leaf(json_expr(base, path, a.type, a.case_exact, backend_), f);
-    }
-
-    std::string bind_text(const Expr& e, const Literal& v) {
-        std::string text =
-            v.kind == Literal::Kind::kBoolean ? (v.boolean ? "true" : "false") : v.string;
-        return params_.add(e.fold_value ? fold_case(text) : text);
     }
 
     // One comparison of an operand with the filter's literal. Positive comparisons stay plain
