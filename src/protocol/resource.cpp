@@ -1,5 +1,6 @@
 #include "scimd/protocol/resource.hpp"
 
+#include <cctype>
 #include <chrono>
 #include <cmath>
 #include <cstdint>
@@ -933,6 +934,34 @@ void append_member(std::string& out, std::string_view key, const json::value& va
     out += json::serialize(value);
 }
 
+// The stored document as written by json::serialize from a normalized resource: `schemas`
+// first, a list of URNs (no escapes, no brackets), then the other attributes. Returns the
+// text after the schemas array (starting with ',' or '}') and the array itself, or nullopt
+// when the text has another shape (PostgreSQL's jsonb orders keys its own way).
+std::optional<std::pair<std::string_view, std::string_view>> split_schemas(std::string_view doc) {
+    constexpr std::string_view kStart = "{\"schemas\":[";
+    if (doc.substr(0, kStart.size()) != kStart) {
+        return std::nullopt;
+    }
+    const std::size_t close = doc.find(']', kStart.size());
+    if (close == std::string_view::npos || close + 1 >= doc.size()) {
+        return std::nullopt;
+    }
+    const std::string_view array = doc.substr(kStart.size() - 1, close - kStart.size() + 2);
+    for (const char c : array) {
+        const bool urn = std::isalnum(static_cast<unsigned char>(c)) != 0 ||
+                         std::string_view("[]\",:.-_").find(c) != std::string_view::npos;
+        if (!urn) {
+            return std::nullopt;
+        }
+    }
+    const std::string_view rest = doc.substr(close + 1);
+    if (rest.front() != ',' && rest.front() != '}') {
+        return std::nullopt;
+    }
+    return std::pair(array, rest);
+}
+
 }  // namespace
 
 std::optional<std::string> render_default_text(std::string_view document,
@@ -952,6 +981,22 @@ std::optional<std::string> render_default_text(std::string_view document,
     }
     if (!verbatim) {
         return std::nullopt;
+    }
+    // Nothing to adjust: the stored text is spliced, not parsed. It never holds id, meta or
+    // a password (server-owned and write-only attributes are not stored).
+    if (!adjust) {
+        if (auto parts = split_schemas(document)) {
+            const auto [schemas, rest] = *parts;
+            std::string out;
+            out.reserve(document.size() + 384);
+            out += "{\"schemas\":";
+            out += schemas;
+            append_member(out, "id", json::string(id));
+            out += rest.substr(0, rest.size() - 1);  // without the closing brace
+            append_member(out, "meta", meta);
+            out += '}';
+            return out;
+        }
     }
     unsigned char buffer[8192];
     json::monotonic_resource arena(buffer, sizeof buffer);

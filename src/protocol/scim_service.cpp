@@ -515,9 +515,13 @@ private:
     // The resource as JSON text; the default representation skips building a second tree.
     std::string render(const core::UserRecord& u, const Projection& p) const {
         if (p.attributes.empty() && p.excluded_attributes.empty()) {
-            if (auto text =
-                    render_default_text(u.document, u.id, meta_of(u), ctx_.registry, user_type(),
-                                        [this](json::object& d) { add_manager_ref(d); })) {
+            // Only a manager needs a `$ref` added; without one the stored text is spliced.
+            std::function<void(json::object&)> adjust;
+            if (u.document.find("\"manager\"") != std::string::npos) {
+                adjust = [this](json::object& d) { add_manager_ref(d); };
+            }
+            if (auto text = render_default_text(u.document, u.id, meta_of(u), ctx_.registry,
+                                                user_type(), adjust)) {
                 return std::move(*text);
             }
         }

@@ -2,6 +2,7 @@
 
 #include <map>
 
+#include "store/pg_prepared.hpp"
 #include "store/sql_filter.hpp"
 #include "store/sql_util.hpp"
 #include <boost/json.hpp>
@@ -234,6 +235,39 @@ struct EmailBinds {
     }
 };
 
+// PostgreSQL: reading one account is the hottest statement there is, so it is prepared once
+// per connection instead of parsed and planned on every request (a quarter of the machine's
+// time under GET /Users/{id} load went to PostgreSQL's parser and planner).
+constexpr const char* kFindUserPostgres =
+    "SELECT id, org_id, user_name, external_id, display_name, active, document::text, version, "
+    "created, last_modified FROM users WHERE org_id = $1 AND id = $2";
+
+std::optional<core::UserRecord> find_postgres(soci::session& sql,
+                                              const std::string& org_id,
+                                              const std::string& id) {
+    const PgResult r = pg_exec_prepared(sql, "scimd_find_user", kFindUserPostgres, {&org_id, &id});
+    if (PQntuples(r.get()) == 0) {
+        return std::nullopt;
+    }
+    const auto text = [&](int column) { return std::string(pg_value(r, 0, column)); };
+    const auto optional = [&](int column) -> std::optional<std::string> {
+        const char* v = pg_value(r, 0, column);
+        return v != nullptr ? std::optional<std::string>(v) : std::nullopt;
+    };
+    core::UserRecord u;
+    u.id = text(0);
+    u.org_id = text(1);
+    u.user_name = text(2);
+    u.external_id = optional(3);
+    u.display_name = optional(4);
+    u.active = text(5) != "0";
+    u.document = text(6);
+    u.version = std::stoll(text(7));
+    u.created = text(8);
+    u.last_modified = text(9);
+    return u;
+}
+
 // Ends a failed write transaction on a connection whose statements are kept.
 void rollback_quietly(soci::session& sql) noexcept {
     try {
@@ -400,6 +434,9 @@ void SqlTokenRepository::touch(const std::string& id, const std::string& at) {
 std::optional<core::UserRecord> SqlUserRepository::find(const std::string& org_id,
                                                         const std::string& id) {
     return with_session(db_, [&](soci::session& sql) -> std::optional<core::UserRecord> {
+        if (db_.backend() == Backend::kPostgres) {
+            return find_postgres(sql, org_id, id);
+        }
         std::string org = org_id, key = id;
         UserRow row;
         soci::statement st =

@@ -64,6 +64,34 @@ TEST_P(PostgresConnectionTest, LostConnectionsAre503ThenReconnect) {
     EXPECT_FALSE(orgs.find("anything").has_value()) << "and the next call works again";
 }
 
+// Reading an account uses a statement prepared once per PostgreSQL connection. The server
+// forgets it when the connection is lost; the reconnected connection prepares it again.
+TEST_P(PostgresConnectionTest, PreparedReadsSurviveAReconnect) {
+    auto db = open(1);
+    const std::string org = make_org("Acme");
+    const core::UserRecord u = make_user(org, R"({"userName":"ann","externalId":"x1"})");
+    store::SqlUserRepository users(*db);
+    users.insert(u);
+    ASSERT_TRUE(users.find(org, u.id).has_value());
+    ASSERT_TRUE(users.find(org, u.id).has_value()) << "the statement is reused";
+    soci::session admin(db_->pool());
+    admin << "SELECT pg_terminate_backend(pid) FROM pg_stat_activity "
+             "WHERE datname = current_database() AND pid <> pg_backend_pid()";
+    try {
+        users.find(org, u.id);
+        ADD_FAILURE() << "a lost connection must fail the call";
+    } catch (const scimd::Error& e) {
+        EXPECT_EQ(e.status(), 503);
+    }
+    const auto again = users.find(org, u.id);
+    ASSERT_TRUE(again.has_value()) << "prepared again on the new connection";
+    EXPECT_EQ(again->user_name, "ann");
+    EXPECT_EQ(again->external_id, "x1");
+    EXPECT_FALSE(again->display_name.has_value());
+    EXPECT_EQ(boost::json::parse(again->document), boost::json::parse(u.document));
+    EXPECT_FALSE(users.find(org, "no-such-id").has_value());
+}
+
 // Every pooled SQLite connection runs in WAL mode with a busy timeout, foreign keys on, and
 // a write-ahead log that is checkpointed every 8,000 pages and cut back to 64 MiB.
 class SqliteSettingsTest : public DatabaseTest {};

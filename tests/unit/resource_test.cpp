@@ -446,6 +446,45 @@ TEST_F(RenderTest, ExcludedAttributesRemoved_R19) {
     EXPECT_EQ(no_ext.at(kEnterprise), obj(R"({"employeeNumber": "701984"})"));
 }
 
+// The default representation as text: the stored shape (schemas first) is spliced, any other
+// shape (PostgreSQL's jsonb key order) or an `adjust` goes through a parse. All three equal
+// render_resource with no projection, and the splice equals the parse byte for byte.
+TEST_F(RenderTest, DefaultTextSplicedOrParsedEqualsRenderResource) {
+    const json::object meta{{"resourceType", "User"}, {"location", "/Users/42"}};
+    const std::string stored = json::serialize(doc_);
+    ASSERT_EQ(stored.rfind(R"({"schemas":[)", 0), 0u);
+    const auto spliced = render_default_text(stored, "42", meta, reg_, user_, nullptr);
+    ASSERT_TRUE(spliced.has_value());
+    EXPECT_EQ(json::parse(*spliced), json::value(render(doc_, "", "")));
+
+    // The same document with an identity adjust is parsed: the text is the same.
+    const auto parsed = render_default_text(stored, "42", meta, reg_, user_, [](json::object&) {});
+    ASSERT_TRUE(parsed.has_value());
+    EXPECT_EQ(*spliced, *parsed);
+
+    // Keys in another order (jsonb) and a schemas list that is not plain URNs: parsed.
+    json::object reordered;
+    reordered["userName"] = doc_.at("userName");
+    reordered["schemas"] = doc_.at("schemas");
+    const auto other =
+        render_default_text(json::serialize(reordered), "42", meta, reg_, user_, nullptr);
+    ASSERT_TRUE(other.has_value());
+    EXPECT_EQ(json::parse(*other).at("userName"), json::value("bjensen"));
+    EXPECT_EQ(json::parse(*other).as_object().begin()->key(), "schemas");
+    const std::string odd = R"({"schemas":["urn:x]y"],"userName":"a"})";
+    const auto odd_out = render_default_text(odd, "42", meta, reg_, user_, nullptr);
+    ASSERT_TRUE(odd_out.has_value());
+    EXPECT_EQ(json::parse(*odd_out).at("schemas"), json::parse(R"(["urn:x]y"])"));
+
+    // A document with nothing but schemas.
+    const auto bare =
+        render_default_text(R"({"schemas":["urn:ietf:params:scim:schemas:core:2.0:User"]})", "42",
+                            meta, reg_, user_, nullptr);
+    ASSERT_TRUE(bare.has_value());
+    EXPECT_EQ(json::parse(*bare), obj(R"({"schemas":["urn:ietf:params:scim:schemas:core:2.0:User"],
+        "id":"42","meta":{"resourceType":"User","location":"/Users/42"}})"));
+}
+
 TEST_F(RenderTest, BothListsRejected) {
     const Error e = error_of([&] { parse_projection("userName", "emails", reg_, user_); });
     EXPECT_EQ(e.scim_type(), ScimType::kInvalidValue);

@@ -87,8 +87,10 @@ boost::json::object render_resource(const boost::json::object& doc,
 /// The default representation (no attributes / excludedAttributes asked for) as JSON text,
 /// straight from the stored document: `schemas`, `id`, the document's attributes, `meta`.
 /// Equal, as JSON, to serializing render_resource() with an empty projection, but without
-/// building a second tree: the parse uses one arena and each member is serialized as it is.
-/// `adjust` may change the parsed document first (e.g. add `$ref`s). nullopt when the
+/// building a second tree: the parse uses one arena and each member is serialized as it is;
+/// without `adjust`, a document in the shape the store writes (`schemas` first) is not parsed
+/// at all but spliced as text. `adjust` may change the parsed document first (e.g. add
+/// `$ref`s). nullopt when the
 /// resource type has attributes that the default representation leaves out (returned
 /// "never" or "request" other than `password`, which is never stored): use render_resource.
 std::optional<std::string> render_default_text(
