@@ -1,9 +1,15 @@
 #include "scimd/app/app.hpp"
 
+#include <algorithm>
+
 #include <boost/json.hpp>
 
 namespace scimd::app {
 namespace json = boost::json;
+
+namespace {
+constexpr std::size_t kGroupBodyLimit = 10 * 1024 * 1024;
+}  // namespace
 
 App::App(const std::string& db_url,
          http::ServerConfig config,
@@ -13,19 +19,29 @@ App::App(const std::string& db_url,
     if (url.backend == store::Backend::kSqlite && config.write_workers == 0) {
         config.write_workers = 1;  // SQLite takes one writer at a time
     }
+    // a group's whole membership comes in one PUT or PATCH (Okta pushes every member
+    // of a large group at once): Groups take bodies of up to 10 MiB.
+    if (!config.body_limit_for) {
+        const std::size_t groups_limit = std::max<std::size_t>(config.body_limit, kGroupBodyLimit);
+        config.body_limit_for = [limit = config.body_limit, groups_limit](std::string_view t) {
+            const std::string_view groups = "/scim/v2/Groups";
+            return t.substr(0, groups.size()) == groups ? groups_limit : limit;
+        };
+    }
     // One connection per handler thread, so that a handler never waits for a connection.
     db_ = std::make_unique<store::Database>(
         url, (config.workers ? config.workers : 1) + config.write_workers);
     db_->migrate();
     users_ = std::make_unique<store::SqlUserRepository>(*db_);
     tokens_ = std::make_unique<store::SqlTokenRepository>(*db_);
+    groups_ = std::make_unique<store::SqlGroupRepository>(*db_);
     std::string base = public_url;
     while (!base.empty() && base.back() == '/') {
         base.pop_back();
     }
-    scim_ = std::make_unique<protocol::ScimService>(
-        protocol::ScimContext{*users_, *tokens_, clock_, protocol::SchemaRegistry::builtin(),
-                              base + std::string(protocol::kScimPrefix), token_cache_ttl});
+    scim_ = std::make_unique<protocol::ScimService>(protocol::ScimContext{
+        *users_, *groups_, *tokens_, clock_, protocol::SchemaRegistry::builtin(),
+        base + std::string(protocol::kScimPrefix), token_cache_ttl});
     server_ = std::make_unique<http::Server>(
         std::move(config), [this](const protocol::Request& r) { return route(r); });
 }

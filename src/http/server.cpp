@@ -163,10 +163,25 @@ private:
             return close();
         }
         parser_.emplace();
-        parser_->body_limit(server_->config.body_limit);
+        body_limit_ = server_->config.body_limit;
+        parser_->body_limit(body_limit_);
         parser_->header_limit(static_cast<std::uint32_t>(server_->config.header_limit));
         idle_ = true;
         beast::get_lowest_layer(stream_).expires_after(server_->config.io_timeout);
+        bhttp::async_read_header(
+            stream_, buffer_, *parser_,
+            beast::bind_front_handler(&Session::on_header, shared_from_this()));
+    }
+
+    // The headers are in: the body's limit may depend on the target.
+    void on_header(beast::error_code ec, std::size_t n) {
+        if (ec) {
+            return on_read(ec, n);
+        }
+        if (server_->config.body_limit_for) {
+            body_limit_ = server_->config.body_limit_for(parser_->get().target());
+            parser_->body_limit(body_limit_);
+        }
         bhttp::async_read(stream_, buffer_, *parser_,
                           beast::bind_front_handler(&Session::on_read, shared_from_this()));
     }
@@ -183,7 +198,7 @@ private:
             // and Entra's) only see the answer if the rest of the body is taken in.
             linger_ = true;
             return reject(413, "the request body is larger than the limit of " +
-                                   std::to_string(server_->config.body_limit) + " bytes");
+                                   std::to_string(body_limit_) + " bytes");
         }
         if (ec == bhttp::error::header_limit) {
             return reject(431, "the request headers are larger than the limit of " +
@@ -335,6 +350,7 @@ private:
     std::shared_ptr<Server::Impl> server_;
     beast::flat_buffer buffer_;
     std::optional<bhttp::request_parser<bhttp::string_body>> parser_;
+    std::size_t body_limit_ = 0;  // of the request being read
     bhttp::response<bhttp::string_body> res_;
     protocol::Request request_;
     std::string remote_;

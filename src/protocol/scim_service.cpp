@@ -6,6 +6,7 @@
 #include <boost/json.hpp>
 
 #include "scimd/protocol/filter.hpp"
+#include "scimd/protocol/group.hpp"
 #include "scimd/protocol/patch.hpp"
 #include "scimd/protocol/resource.hpp"
 #include "scimd/util/crypto.hpp"
@@ -441,21 +442,285 @@ private:
         return list_of(std::move(items));
     }
 
-    // --- Groups (not yet supported) ---------------------------------------------------------
-    // IdP connection tests list groups (Okta: GET /Groups?startIndex=1&count=100): that
-    // answers an empty list, so the connection can be saved; every other Groups request
-    // says plainly that groups are not supported yet.
-    Response groups(const std::vector<std::string>& s) {
-        if (s.size() == 1 && (req_.method == "GET" || req_.method == "HEAD")) {
-            json::object o;
-            o["schemas"] = json::array{json::string(kListResponseSchema)};
-            o["totalResults"] = 0;
-            o["startIndex"] = 1;
-            o["itemsPerPage"] = 0;
-            o["Resources"] = json::array{};
-            return json_response(req_, 200, o);
+    struct ListParams {
+        std::optional<std::string> filter, sort_by, sort_order, attributes, excluded;
+        std::optional<std::int64_t> start_index, count;
+    };
+
+    // --- Groups ---------------------------------------------------------------------------
+    const ResourceTypeDef& group_type() const {
+        const ResourceTypeDef* rt = ctx_.registry.resource_type("Group");
+        if (rt == nullptr) {
+            throw std::logic_error("the Group resource type is not in schemas/");
         }
-        throw Error::not_found("Groups are not supported by this version of scimd");
+        return *rt;
+    }
+
+    Response groups(const std::vector<std::string>& s) {
+        if (s.size() == 1) {
+            allow("GET, POST");
+            return req_.method == "POST" ? create_group() : list_groups(query_params());
+        }
+        if (s.size() == 2 && s[1] == ".search") {
+            allow("POST");
+            return list_groups(search_params());
+        }
+        if (s.size() == 2) {
+            allow("GET, PUT, PATCH, DELETE");
+            const std::string& id = s[1];
+            if (req_.method == "GET" || req_.method == "HEAD") {
+                return get_group(id);
+            }
+            if (req_.method == "PUT") {
+                return replace_group(id);
+            }
+            if (req_.method == "PATCH") {
+                return patch_group(id);
+            }
+            return delete_group(id);
+        }
+        throw Error::not_found("no endpoint " + req_.target);
+    }
+
+    Projection group_projection() const {
+        const std::string* a = query_.get("attributes");
+        const std::string* x = query_.get("excludedAttributes");
+        return parse_projection(a ? *a : "", x ? *x : "", ctx_.registry, group_type());
+    }
+
+    json::object group_meta(const core::GroupRecord& g) const {
+        return json::object{{"resourceType", "Group"},
+                            {"created", g.created},
+                            {"lastModified", g.last_modified},
+                            {"location", base() + "/Groups/" + g.id},
+                            {"version", etag_of(g.version)}};
+    }
+
+    std::string member_ref(const std::string& type, const std::string& id) const {
+        return base() + (type == "Group" ? "/Groups/" : "/Users/") + path_segment(id);
+    }
+
+    // `members` is set only when the group was read with its members.
+    std::string render_group(const core::GroupRecord& g, const Projection& p, bool members) const {
+        json::object doc = json::parse(g.document).as_object();
+        if (members) {
+            json::array list;
+            list.reserve(g.members.size());
+            for (const core::MemberRef& m : g.members) {
+                json::object o{
+                    {"value", m.value}, {"$ref", member_ref(m.type, m.value)}, {"type", m.type}};
+                if (!m.display.empty()) {
+                    o["display"] = m.display;
+                }
+                list.push_back(std::move(o));
+            }
+            doc["members"] = std::move(list);
+        }
+        return json::serialize(
+            render_resource(doc, g.id, group_meta(g), ctx_.registry, group_type(), p));
+    }
+
+    Response group_response(int status,
+                            const core::GroupRecord& g,
+                            const Projection& p,
+                            bool members) {
+        Response res;
+        res.status = status;
+        res.headers.emplace_back("Content-Type", response_media_type(req_));
+        res.body = render_group(g, p, members);
+        res.headers.emplace_back("ETag", etag_of(g.version));
+        if (status == 201) {
+            res.headers.emplace_back("Location", base() + "/Groups/" + g.id);
+        }
+        return res;
+    }
+
+    core::GroupRecord load_group(const std::string& id, bool members) {
+        auto g = ctx_.groups.find(org_, id, members);
+        if (!g) {
+            throw Error::not_found("Group " + id + " not found");
+        }
+        return std::move(*g);
+    }
+
+    void check_group_if_match(const core::GroupRecord& g) {
+        if (const std::string* im = req_.header("if-match")) {
+            if (!etag_matches(*im, etag_of(g.version))) {
+                throw Error::precondition_failed("If-Match " + *im +
+                                                 " does not match the current version " +
+                                                 etag_of(g.version));
+            }
+        }
+    }
+
+    // The group's record from its canonical document (displayName, externalId extracted).
+    static void prepare_group_record(const json::object& doc, core::GroupRecord& g) {
+        const json::value* dn = doc.if_contains("displayName");
+        if (dn == nullptr || !dn->is_string() || dn->get_string().empty()) {
+            throw Error::invalid_value("displayName is required and must be a non-empty string");
+        }
+        g.display_name = std::string(dn->get_string());
+        g.external_id.reset();
+        if (const json::value* ext = doc.if_contains("externalId"); ext && ext->is_string()) {
+            g.external_id = std::string(ext->get_string());
+        }
+        g.document = json::serialize(doc);
+    }
+
+    // Returns the group as written, re-read with its members when they are returned.
+    Response written_group(int status, const std::string& id) {
+        const Projection p = group_projection();
+        const bool members = projection_includes(p, "members");
+        return group_response(status, load_group(id, members), p, members);
+    }
+
+    Response get_group(const std::string& id) {
+        const Projection p = group_projection();
+        // R-19: excludedAttributes=members never reads the member rows.
+        const bool members = projection_includes(p, "members");
+        core::GroupRecord g = load_group(id, members);
+        if (const std::string* inm = req_.header("if-none-match")) {
+            if (etag_matches(*inm, etag_of(g.version))) {
+                Response res;
+                res.status = 304;
+                res.headers.emplace_back("ETag", etag_of(g.version));
+                return res;
+            }
+        }
+        return group_response(200, g, p, members);
+    }
+
+    Response create_group() {
+        const GroupInput in = parse_group_input(parse_body(req_), ctx_.registry, group_type());
+        core::GroupRecord g;
+        g.org_id = org_;
+        g.id = util::uuid_v4();
+        prepare_group_record(in.document, g);
+        g.version = 1;
+        g.created = g.last_modified = core::format_time(ctx_.clock.now());
+        ctx_.groups.insert(g, in.members.value_or(std::vector<std::string>{}));
+        return written_group(201, g.id);
+    }
+
+    // R-70: an empty or missing displayName keeps the stored one.
+    static void keep_display_name(const json::object& old_doc, json::object& doc) {
+        const json::value* dn = doc.if_contains("displayName");
+        if (dn == nullptr || !dn->is_string() || dn->get_string().empty()) {
+            if (const json::value* old = old_doc.if_contains("displayName")) {
+                doc["displayName"] = *old;
+            }
+        }
+    }
+
+    // R-34: PUT replaces displayName, externalId and, when the body has them, the members.
+    // A body without `members` keeps them: losing a whole membership to an omission is
+    // worse than the letter of RFC 7644 §3.5.1.
+    Response replace_group(const std::string& id) {
+        const json::value body = parse_body(req_);
+        const GroupInput in = parse_group_input(body, ctx_.registry, group_type());
+        core::MembershipChange change;
+        if (in.members) {
+            change.replace_all = true;
+            change.add = *in.members;
+        }
+        for (int attempt = 0; attempt < kWriteAttempts; ++attempt) {
+            core::GroupRecord g = load_group(id, false);
+            check_group_if_match(g);
+            const json::object old_doc = json::parse(g.document).as_object();
+            json::object doc = in.document;
+            keep_display_name(old_doc, doc);
+            check_replacement(old_doc, doc, ctx_.registry, group_type());
+            const std::int64_t expected = g.version;
+            prepare_group_record(doc, g);
+            g.version = expected + 1;
+            g.last_modified = core::format_time(ctx_.clock.now());
+            if (ctx_.groups.update(g, expected, change)) {
+                return written_group(200, id);
+            }
+        }
+        throw Error::conflict("Group " + id + " is being changed concurrently; retry the request");
+    }
+
+    // R-47: 204 without a body (Entra asks not to be sent member lists), unless the request
+    // asks for a representation with attributes or excludedAttributes.
+    Response patched_group(const std::string& id) {
+        if (query_.get("attributes") != nullptr || query_.get("excludedAttributes") != nullptr) {
+            return written_group(200, id);
+        }
+        Response res;
+        res.status = 204;
+        return res;
+    }
+
+    Response patch_group(const std::string& id) {
+        const json::value body = parse_body(req_);
+        const GroupPatch patch =
+            split_group_patch(parse_patch_request(body), ctx_.registry, group_type());
+        const std::string now = core::format_time(ctx_.clock.now());
+        if (patch.attribute_ops.empty() && req_.header("if-match") == nullptr) {
+            // Members alone: applied as a delta, without reading the group or its members.
+            if (!patch.members.empty() &&
+                !ctx_.groups.change_members(org_, id, patch.members, now)) {
+                throw Error::not_found("Group " + id + " not found");
+            }
+            if (patch.members.empty()) {
+                load_group(id, false);  // still 404 for an unknown group
+            }
+            return patched_group(id);
+        }
+        for (int attempt = 0; attempt < kWriteAttempts; ++attempt) {
+            core::GroupRecord g = load_group(id, false);
+            check_group_if_match(g);
+            const json::object before = json::parse(g.document).as_object();
+            json::object doc = before;
+            apply_patch(doc, patch.attribute_ops, ctx_.registry, group_type());
+            keep_display_name(before, doc);
+            // R-48: a PATCH that changes nothing succeeds without a new version.
+            if (doc == before && patch.members.empty()) {
+                return patched_group(id);
+            }
+            const std::int64_t expected = g.version;
+            prepare_group_record(doc, g);
+            g.version = expected + 1;
+            g.last_modified = now;
+            if (ctx_.groups.update(g, expected, patch.members)) {
+                return patched_group(id);
+            }
+        }
+        throw Error::conflict("Group " + id + " is being changed concurrently; retry the request");
+    }
+
+    Response delete_group(const std::string& id) {
+        if (req_.header("if-match") != nullptr) {
+            check_group_if_match(load_group(id, false));
+        }
+        if (!ctx_.groups.remove(org_, id)) {
+            throw Error::not_found("Group " + id + " not found");
+        }
+        Response res;
+        res.status = 204;
+        return res;
+    }
+
+    Response list_groups(const ListParams& p) {
+        const ResourceTypeDef& type = group_type();
+        const Projection projection = parse_projection(
+            p.attributes.value_or(""), p.excluded.value_or(""), ctx_.registry, type);
+        const bool members = projection_includes(projection, "members");
+        std::optional<core::Filter> filter;
+        core::ListQuery q = list_query(p, type, filter);
+        core::Page<core::GroupRecord> page = ctx_.groups.list(org_, q, members);
+        Response res;
+        res.headers.emplace_back("Content-Type", response_media_type(req_));
+        res.body = list_envelope(page.total, q.start_index, page.items.size());
+        for (std::size_t i = 0; i < page.items.size(); ++i) {
+            if (i > 0) {
+                res.body += ',';
+            }
+            res.body += render_group(page.items[i], projection, members);
+        }
+        res.body += "]}";
+        return res;
     }
 
     // --- Users ----------------------------------------------------------------------------
@@ -513,12 +778,35 @@ private:
     }
 
     // The resource as JSON text; the default representation skips building a second tree.
+    // The read-only `groups` of an account in some group: direct and through nesting.
+    json::array groups_value(const std::string& user_id) const {
+        json::array out;
+        for (const core::GroupMembership& m : ctx_.groups.groups_of(org_, user_id)) {
+            out.push_back(json::object{{"value", m.id},
+                                       {"$ref", base() + "/Groups/" + path_segment(m.id)},
+                                       {"display", m.display_name},
+                                       {"type", m.direct ? "direct" : "indirect"}});
+        }
+        return out;
+    }
+
     std::string render(const core::UserRecord& u, const Projection& p) const {
-        if (p.attributes.empty() && p.excluded_attributes.empty()) {
-            // Only a manager needs a `$ref` added; without one the stored text is spliced.
+        const bool default_set = p.attributes.empty() && p.excluded_attributes.empty();
+        std::optional<json::array> groups;
+        if (u.in_groups && (default_set || projection_includes(p, "groups"))) {
+            groups = groups_value(u.id);
+        }
+        if (default_set) {
+            // Only a manager's `$ref` and groups are added; without them the stored text is
+            // spliced.
             std::function<void(json::object&)> adjust;
-            if (u.document.find("\"manager\"") != std::string::npos) {
-                adjust = [this](json::object& d) { add_manager_ref(d); };
+            if (groups || u.document.find("\"manager\"") != std::string::npos) {
+                adjust = [&](json::object& d) {
+                    add_manager_ref(d);
+                    if (groups) {
+                        d["groups"] = *groups;
+                    }
+                };
             }
             if (auto text = render_default_text(u.document, u.id, meta_of(u), ctx_.registry,
                                                 user_type(), adjust)) {
@@ -526,6 +814,9 @@ private:
             }
         }
         json::value doc = json::parse(u.document);
+        if (groups) {
+            doc.as_object()["groups"] = std::move(*groups);
+        }
         json::object out =
             render_resource(doc.as_object(), u.id, meta_of(u), ctx_.registry, user_type(), p);
         add_manager_ref(out);
@@ -679,10 +970,6 @@ private:
     }
 
     // --- listing --------------------------------------------------------------------------
-    struct ListParams {
-        std::optional<std::string> filter, sort_by, sort_order, attributes, excluded;
-        std::optional<std::int64_t> start_index, count;
-    };
 
     ListParams query_params() const {
         ListParams p;
@@ -770,11 +1057,10 @@ private:
         return p;
     }
 
-    Response list_users(const ListParams& p) {
-        const ResourceTypeDef& type = user_type();
-        Projection projection = parse_projection(p.attributes.value_or(""), p.excluded.value_or(""),
-                                                 ctx_.registry, type);
-        std::optional<core::Filter> filter;
+    // The ListQuery of a list request over `type`; `filter` keeps the parsed filter alive.
+    core::ListQuery list_query(const ListParams& p,
+                               const ResourceTypeDef& type,
+                               std::optional<core::Filter>& filter) const {
         if (p.filter && (p.filter->find('\0') != std::string::npos ||
                          to_lower(*p.filter).find("\\u0000") != std::string::npos)) {
             throw Error::invalid_filter("filters must not contain the character U+0000");
@@ -787,8 +1073,8 @@ private:
         if (p.sort_by) {
             auto attr = ctx_.registry.resolve(type, *p.sort_by);
             if (!attr) {
-                throw Error::invalid_value("sortBy names no attribute of User: \"" + *p.sort_by +
-                                           "\"");
+                throw Error::invalid_value("sortBy names no attribute of " + type.name + ": \"" +
+                                           *p.sort_by + "\"");
             }
             core::SortSpec sort;
             sort.attr = attr->ref();
@@ -806,15 +1092,28 @@ private:
         q.start_index = std::max<std::int64_t>(1, p.start_index.value_or(1));
         q.count = std::clamp<std::int64_t>(p.count.value_or(ctx_.registry.max_results()), 0,
                                            ctx_.registry.max_results());
+        return q;
+    }
+
+    // A ListResponse up to the opening of Resources: the resources' text is written after it,
+    // then "]}" (R-22: integers; R-18: Resources always present, even empty).
+    static std::string list_envelope(std::int64_t total, std::int64_t start, std::size_t items) {
+        return R"({"schemas":[")" + std::string(kListResponseSchema) + R"("],"totalResults":)" +
+               std::to_string(total) + R"(,"startIndex":)" + std::to_string(start) +
+               R"(,"itemsPerPage":)" + std::to_string(items) + R"(,"Resources":[)";
+    }
+
+    Response list_users(const ListParams& p) {
+        const ResourceTypeDef& type = user_type();
+        Projection projection = parse_projection(p.attributes.value_or(""), p.excluded.value_or(""),
+                                                 ctx_.registry, type);
+        std::optional<core::Filter> filter;
+        core::ListQuery q = list_query(p, type, filter);
         core::Page<core::UserRecord> page = ctx_.users.list(org_, q);
-        // The envelope is written around the resources' text (R-22: integers; R-18:
-        // Resources always present, even empty).
         Response res;
         res.headers.emplace_back("Content-Type", response_media_type(req_));
         std::string& body = res.body;
-        body = R"({"schemas":[")" + std::string(kListResponseSchema) + R"("],"totalResults":)" +
-               std::to_string(page.total) + R"(,"startIndex":)" + std::to_string(q.start_index) +
-               R"(,"itemsPerPage":)" + std::to_string(page.items.size()) + R"(,"Resources":[)";
+        body = list_envelope(page.total, q.start_index, page.items.size());
         for (std::size_t i = 0; i < page.items.size(); ++i) {
             if (i > 0) {
                 body += ',';

@@ -244,6 +244,13 @@ void rethrow_translated(const soci::soci_error& e, Lease& lease) {
     throw;
 }
 
+soci::statement one_time(soci::session& sql, const std::string& text) {
+    soci::statement st(sql);
+    st.alloc();
+    st.prepare(text, soci::details::st_one_time_query);
+    return st;
+}
+
 bool is_unique_violation(const soci::soci_error& e) {
     if (const auto* pg = dynamic_cast<const soci::postgresql_soci_error*>(&e)) {
         return pg->sqlstate() == "23505";

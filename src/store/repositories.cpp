@@ -88,7 +88,8 @@ constexpr const char* kCountUsers =
     "UPDATE organizations SET user_count = user_count + :delta WHERE id = :org_id";
 constexpr const char* kUserColumns =
     "SELECT u.id, u.org_id, u.user_name, u.external_id, u.display_name, u.active, {doc}, "
-    "u.version, u.created, u.last_modified FROM users u ";
+    "u.version, u.created, u.last_modified, EXISTS (SELECT 1 FROM group_members m WHERE "
+    "m.org_id = u.org_id AND m.member_id = u.id) FROM users u ";
 
 std::string with_doc(const char* text,
                      Backend backend,
@@ -109,6 +110,7 @@ struct UserRow {
     std::string id, org_id, user_name, external_id, display_name, document, created, modified;
     soci::indicator ext_ind = soci::i_ok, dn_ind = soci::i_ok;
     int active = 0;
+    int in_groups = 0;
     long long version = 0;
 
     void define(soci::statement& st) {
@@ -122,6 +124,7 @@ struct UserRow {
         st.exchange(soci::into(version));
         st.exchange(soci::into(created));
         st.exchange(soci::into(modified));
+        st.exchange(soci::into(in_groups));
     }
 
     // Moves the fetched values out; the buffers are refilled by the next fetch.
@@ -141,6 +144,7 @@ struct UserRow {
         u.version = version;
         u.created = std::move(created);
         u.last_modified = std::move(modified);
+        u.in_groups = in_groups != 0;
         return u;
     }
 };
@@ -169,15 +173,6 @@ struct UserBinds {
           active(u.active ? 1 : 0),
           version(u.version) {}
 };
-
-// A statement run once: on PostgreSQL, SOCI sends it with its parameters in one round trip
-// (PQexecParams) instead of preparing it by name, executing it and deallocating it (three).
-soci::statement one_time(soci::session& sql, const std::string& text) {
-    soci::statement st(sql);
-    st.alloc();
-    st.prepare(text, soci::details::st_one_time_query);
-    return st;
-}
 
 // Binds the columns an account write names (:id, :org_id, …, :last_modified, and :created
 // for an insert) to `st`, by reference to `b`.
@@ -240,7 +235,8 @@ struct EmailBinds {
 // time under GET /Users/{id} load went to PostgreSQL's parser and planner).
 constexpr const char* kFindUserPostgres =
     "SELECT id, org_id, user_name, external_id, display_name, active, document::text, version, "
-    "created, last_modified FROM users WHERE org_id = $1 AND id = $2";
+    "created, last_modified, EXISTS (SELECT 1 FROM group_members m WHERE m.org_id = $1 AND "
+    "m.member_id = $2) FROM users WHERE org_id = $1 AND id = $2";
 
 std::optional<core::UserRecord> find_postgres(soci::session& sql,
                                               const std::string& org_id,
@@ -265,6 +261,7 @@ std::optional<core::UserRecord> find_postgres(soci::session& sql,
     u.version = std::stoll(text(7));
     u.created = text(8);
     u.last_modified = text(9);
+    u.in_groups = text(10) == "t";
     return u;
 }
 
@@ -761,6 +758,7 @@ bool SqlUserRepository::remove(const std::string& org_id, const std::string& id)
         const bool removed = st.get_affected_rows() > 0;
         if (removed) {
             add_to_count(sql, org, -1);
+            leave_all_groups(sql, org, key);
         }
         tx.commit();
         return removed;

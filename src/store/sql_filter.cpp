@@ -121,8 +121,8 @@ Expr json_expr(const std::string& base,
 
 class Translator {
 public:
-    Translator(Backend backend, SqlParams& params, std::string org)
-        : backend_(backend), params_(params), org_(std::move(org)) {}
+    Translator(Backend backend, SqlParams& params, std::string org, Table table)
+        : backend_(backend), params_(params), org_(std::move(org)), table_(table) {}
 
     std::string filter(const Filter& f) {
         switch (f.kind) {
@@ -174,9 +174,58 @@ private:
     }
 
     static void check_stored(const AttrRef& a) {
-        if (!a.extension && (a.name == "groups" || a.name == "password")) {
+        if (!a.extension && a.name == "password") {
             throw Error::invalid_filter("filtering on " + a.name + " is not supported");
         }
+    }
+
+    // A column of the filtered table: users are aliased `u`, groups `g`.
+    std::string col(const char* name) const {
+        return std::string(table_ == Table::kUsers ? "u." : "g.") + name;
+    }
+
+    // A User's groups and a Group's members are rows of group_members, not document values.
+    bool is_relation(const AttrRef& a) const {
+        return !a.extension && ((table_ == Table::kUsers && a.name == "groups") ||
+                                (table_ == Table::kGroups && a.name == "members"));
+    }
+
+    // `members[value eq "id"]`, `members.value eq "id"` (or several joined by `or`), and
+    // `members pr`; on Users the same over `groups`, where a group counts through nesting:
+    // the members of a group's member groups are its members too.
+    std::string relation(const AttrRef& a, const Filter& inner) {
+        if (inner.kind == Filter::Kind::kOr) {
+            return chain(inner, [&](const Filter& c) { return relation(a, c); });
+        }
+        const bool on_value = inner.attr.sub.empty() || inner.attr.sub == "value";
+        if (inner.kind == Filter::Kind::kCompare && on_value && inner.op == CompareOp::kPr) {
+            count_comparison();
+            return table_ == Table::kGroups
+                       ? "(EXISTS (SELECT 1 FROM group_members m WHERE m.group_seq = g.seq))"
+                       : "(EXISTS (SELECT 1 FROM group_members m WHERE m.org_id = u.org_id "
+                         "AND m.member_id = u.id))";
+        }
+        if (inner.kind != Filter::Kind::kCompare || !on_value || inner.op != CompareOp::kEq ||
+            inner.value.kind != Literal::Kind::kString) {
+            throw Error::invalid_filter("filters on " + a.name + " compare its value with eq (" +
+                                        a.name + ".value eq \"id\", or " + a.name +
+                                        "[value eq \"id\"]) or test it with pr");
+        }
+        count_comparison();
+        // Placeholders of their own: every bound name must appear in the statement.
+        const std::string org = params_.add(org_);
+        const std::string id = params_.add(inner.value.string);
+        if (table_ == Table::kGroups) {
+            return "(g.seq IN (SELECT m.group_seq FROM group_members m WHERE m.org_id = " + org +
+                   " AND m.member_id = " + id + "))";
+        }
+        return "(u.id IN (WITH RECURSIVE down(seq) AS (SELECT c.seq FROM scim_groups c WHERE "
+               "c.org_id = " +
+               org + " AND c.id = " + id +
+               " UNION SELECT c.seq FROM down JOIN group_members m ON m.group_seq = down.seq AND "
+               "m.member_type = 'Group' JOIN scim_groups c ON c.org_id = m.org_id AND "
+               "c.id = m.member_id) SELECT m.member_id FROM group_members m JOIN down ON "
+               "m.group_seq = down.seq WHERE m.member_type = 'User'))";
     }
 
     // A comparison outside brackets.
@@ -202,16 +251,16 @@ private:
         }
         if (!a.extension) {
             if (a.name == "id") {
-                return leaf({"u.id", Operand::kText}, f);
+                return leaf({col("id"), Operand::kText}, f);
             }
             if (a.name == "externalId") {
-                return leaf({"u.external_id", Operand::kText}, f);
+                return leaf({col("external_id"), Operand::kText}, f);
             }
             if (a.name == "userName") {
                 return leaf({"u.user_name_key", Operand::kFoldedText, true}, f);
             }
             if (a.name == "displayName") {
-                return leaf({"u.display_name_key", Operand::kFoldedText, true}, f);
+                return leaf({col("display_name_key"), Operand::kFoldedText, true}, f);
             }
             if (a.name == "active") {
                 return leaf({"u.active", Operand::kIntBool}, f);
@@ -220,7 +269,8 @@ private:
                 return meta(f);
             }
         }
-        return leaf(json_expr("u.document", doc_path(a, true), a.type, a.case_exact, backend_), f);
+        return leaf(json_expr(col("document"), doc_path(a, true), a.type, a.case_exact, backend_),
+                    f);
     }
 
     std::string meta(const Filter& f) {
@@ -234,10 +284,12 @@ private:
                 core::parse_time(copy.value.string, t)) {
                 copy.value.string = core::format_time(t);
             }
-            return leaf({sub == "created" ? "u.created" : "u.last_modified", Operand::kText}, copy);
+            return leaf({col(sub == "created" ? "created" : "last_modified"), Operand::kText},
+                        copy);
         }
         if (sub == "resourceType") {
-            return leaf({"'user'", Operand::kFoldedText, true}, f);
+            return leaf(
+                {table_ == Table::kUsers ? "'user'" : "'group'", Operand::kFoldedText, true}, f);
         }
         throw Error::invalid_filter("filtering on meta." + sub + " is not supported");
     }
@@ -246,11 +298,15 @@ private:
     // attribute (R-43: manager[value eq "…"]), the attribute itself does.
     std::string value_path(const AttrRef& a, const Filter& inner) {
         check_stored(a);
+        if (is_relation(a)) {
+            return relation(a, inner);
+        }
         if (!a.multi_valued) {
             const std::string object =
                 backend_ == Backend::kSqlite
-                    ? "json_extract(u.document, '" + sqlite_json_path(doc_path(a, false)) + "')"
-                    : "(u.document #> '" + pg_json_path(doc_path(a, false)) + "')";
+                    ? "json_extract(" + col("document") + ", '" +
+                          sqlite_json_path(doc_path(a, false)) + "')"
+                    : "(" + col("document") + " #> '" + pg_json_path(doc_path(a, false)) + "')";
             return element(inner, Element::kJson, object);
         }
         if (!a.extension && a.name == "emails" && email_columns_only(inner)) {
@@ -259,10 +315,11 @@ private:
             return "(u.seq IN (SELECT e.user_seq FROM user_emails e WHERE e.org_id = " + org +
                    " AND " + element(inner, Element::kEmailRow) + "))";
         }
-        const std::string arr =
-            backend_ == Backend::kSqlite
-                ? "json_each(u.document, '" + sqlite_json_path(doc_path(a, false)) + "')"
-                : "jsonb_array_elements(u.document #> '" + pg_json_path(doc_path(a, false)) + "')";
+        const std::string arr = backend_ == Backend::kSqlite
+                                    ? "json_each(" + col("document") + ", '" +
+                                          sqlite_json_path(doc_path(a, false)) + "')"
+                                    : "jsonb_array_elements(" + col("document") + " #> '" +
+                                          pg_json_path(doc_path(a, false)) + "')";
         return "(EXISTS (SELECT 1 FROM " + arr + " je WHERE " + element(inner, Element::kJson) +
                "))";
     }
@@ -443,6 +500,7 @@ private:
     Backend backend_;
     SqlParams& params_;
     std::string org_;
+    Table table_;
     int comparisons_ = 0;
 };
 
@@ -476,28 +534,41 @@ std::string user_filter_sql(const core::Filter& filter,
                             Backend backend,
                             SqlParams& params,
                             const std::string& org_id) {
-    Translator t(backend, params, org_id);
+    Translator t(backend, params, org_id, Table::kUsers);
     return t.filter(filter);
 }
 
-std::string user_sort_sql(const core::SortSpec* sort, Backend backend) {
+std::string group_filter_sql(const core::Filter& filter,
+                             Backend backend,
+                             SqlParams& params,
+                             const std::string& org_id) {
+    Translator t(backend, params, org_id, Table::kGroups);
+    return t.filter(filter);
+}
+
+namespace {
+
+std::string sort_sql(const core::SortSpec* sort, Backend backend, Table table) {
+    const std::string t = table == Table::kUsers ? "u." : "g.";
     if (sort == nullptr) {
-        return "u.seq";
+        return t + "seq";
     }
     const AttrRef& a = sort->attr;
     std::string x;
-    if (!a.extension && a.name == "userName") {
+    if (!a.extension && a.name == "userName" && table == Table::kUsers) {
         x = "u.user_name_key";
     } else if (!a.extension && a.name == "displayName") {
-        x = "u.display_name_key";
+        x = t + "display_name_key";
     } else if (!a.extension && a.name == "externalId") {
-        x = "u.external_id";
+        x = t + "external_id";
     } else if (!a.extension && a.name == "id") {
-        x = "u.id";
-    } else if (!a.extension && a.name == "active") {
+        x = t + "id";
+    } else if (!a.extension && a.name == "active" && table == Table::kUsers) {
         x = "u.active";
     } else if (!a.extension && a.name == "meta") {
-        x = a.sub == "lastModified" ? "u.last_modified" : "u.created";
+        x = t + (a.sub == "lastModified" ? "last_modified" : "created");
+    } else if (!a.extension && (a.name == "groups" || a.name == "members")) {
+        throw Error::invalid_value("sortBy cannot name " + a.name);
     } else {
         std::vector<std::string> path = doc_path(a, false);
         if (a.multi_valued) {
@@ -517,13 +588,13 @@ std::string user_sort_sql(const core::SortSpec* sort, Backend backend) {
             for (const auto& seg : path) {
                 p += seg == "0" ? "[0]" : ".\"" + seg + "\"";
             }
-            raw = "json_extract(u.document, '" + p + "')";
+            raw = "json_extract(" + t + "document, '" + p + "')";
         } else {
             std::string p = "{";
             for (std::size_t i = 0; i < path.size(); ++i) {
                 p += (i ? ",\"" : "\"") + path[i] + "\"";
             }
-            raw = "u.document #>> '" + p + "}'";
+            raw = t + "document #>> '" + p + "}'";
         }
         x = ((is_text_type(a.type) || whole_complex) && !a.case_exact) ? fold_sql(raw, backend)
                                                                        : raw;
@@ -535,7 +606,17 @@ std::string user_sort_sql(const core::SortSpec* sort, Backend backend) {
     const bool text = !(!a.extension && (a.name == "active" || a.name == "meta")) &&
                       (is_text_type(a.type) || a.type == AttrType::kComplex);
     const std::string key = backend == Backend::kPostgres && text ? x + " COLLATE \"C\"" : x;
-    return "(" + x + " IS NULL)" + dir + ", " + key + dir + ", u.seq" + dir;
+    return "(" + x + " IS NULL)" + dir + ", " + key + dir + ", " + t + "seq" + dir;
+}
+
+}  // namespace
+
+std::string user_sort_sql(const core::SortSpec* sort, Backend backend) {
+    return sort_sql(sort, backend, Table::kUsers);
+}
+
+std::string group_sort_sql(const core::SortSpec* sort, Backend backend) {
+    return sort_sql(sort, backend, Table::kGroups);
 }
 
 std::string fold_case(const std::string& s) {

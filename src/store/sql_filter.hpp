@@ -48,8 +48,21 @@ std::string user_filter_sql(const core::Filter& filter,
                             SqlParams& params,
                             const std::string& org_id);
 
+/// The same over Groups, on the table alias `g`: id, externalId, displayName and meta use
+/// their columns; `members.value eq "id"` / `members[value eq "id"]` and `members pr` read the
+/// member rows. On Users, `groups.value eq "id"` selects the group's members, also through
+/// nested groups.
+std::string group_filter_sql(const core::Filter& filter,
+                             Backend backend,
+                             SqlParams& params,
+                             const std::string& org_id);
+
 /// ORDER BY terms (without the keyword) for sortBy, ending with the stable tie-break.
 std::string user_sort_sql(const core::SortSpec* sort, Backend backend);
+std::string group_sort_sql(const core::SortSpec* sort, Backend backend);
+
+/// The table a filter is translated over.
+enum class Table { kUsers, kGroups };
 
 /// ASCII lower-case: the key form of case-insensitive columns, shared by writes and filters.
 std::string fold_case(const std::string& s);

@@ -48,6 +48,14 @@ private:
     bool done_ = false;
 };
 
+/// A statement run once: on PostgreSQL, SOCI sends it with its parameters in one round trip
+/// (PQexecParams) instead of preparing it by name, executing it and deallocating it (three).
+soci::statement one_time(soci::session& sql, const std::string& text);
+
+/// Inside a write transaction: removes `member_id` (a User or a Group) from every group it is
+/// a member of, moving those groups' versions on.
+void leave_all_groups(soci::session& sql, const std::string& org_id, const std::string& member_id);
+
 /// True for a unique-constraint violation, on either backend.
 bool is_unique_violation(const soci::soci_error& e);
 

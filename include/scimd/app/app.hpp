@@ -31,6 +31,7 @@ private:
     std::unique_ptr<store::Database> db_;
     std::unique_ptr<store::SqlUserRepository> users_;
     std::unique_ptr<store::SqlTokenRepository> tokens_;
+    std::unique_ptr<store::SqlGroupRepository> groups_;
     std::unique_ptr<protocol::ScimService> scim_;
     std::unique_ptr<http::Server> server_;
 };

@@ -37,6 +37,45 @@ struct UserRecord {
     std::int64_t version = 0;
     std::string created;        ///< RFC 3339, see format_time
     std::string last_modified;  ///< RFC 3339
+    bool in_groups = false;     ///< read: the account is a member of some group
+};
+
+/// A member of a group as returned: a User or a Group of the same organization.
+struct MemberRef {
+    std::string value;    ///< the member's id
+    std::string type;     ///< "User" or "Group"
+    std::string display;  ///< its displayName (a User without one: its userName)
+};
+
+/// A group (SCIM Group) as stored: its document without members, the extracted columns, and
+/// its members, which are rows of their own (one per member) and read only when asked for.
+struct GroupRecord {
+    std::string org_id;
+    std::string id;
+    std::string display_name;  ///< unique per org case-insensitively
+    std::optional<std::string> external_id;
+    std::string document;  ///< canonical JSON of the client-managed attributes but members
+    std::int64_t version = 0;
+    std::string created;
+    std::string last_modified;
+    std::vector<MemberRef> members;  ///< filled only when the caller asks for members
+};
+
+/// A change of a group's members, applied in the write that records it. Its cost is the
+/// size of the change, never the size of the group.
+struct MembershipChange {
+    bool replace_all = false;         ///< the members become exactly `add`
+    std::vector<std::string> add;     ///< ids of Users or Groups; already members are kept
+    std::vector<std::string> remove;  ///< ids; absent members are ignored (R-48)
+
+    bool empty() const { return !replace_all && add.empty() && remove.empty(); }
+};
+
+/// A group an account or group belongs to, directly or through nested groups.
+struct GroupMembership {
+    std::string id;
+    std::string display_name;
+    bool direct = false;
 };
 
 /// What a list request asks of a repository. The filter and sort are already resolved

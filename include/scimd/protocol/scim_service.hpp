@@ -18,6 +18,7 @@ namespace scimd::protocol {
 /// Everything the SCIM endpoints need, injected by the app.
 struct ScimContext {
     core::UserRepository& users;
+    core::GroupRepository& groups;
     core::TokenRepository& tokens;
     const core::Clock& clock;
     const SchemaRegistry& registry;

@@ -68,4 +68,32 @@ private:
     std::unordered_map<soci::session*, std::unique_ptr<SqliteUpdate>> sqlite_updates_;
 };
 
+/// Groups and their member rows. Membership changes are set operations on the member rows,
+/// with the ids carried as one JSON array parameter, so that a change costs one statement per
+/// kind of change whatever its size, and nothing proportional to the group's size.
+class SqlGroupRepository final : public core::GroupRepository {
+public:
+    explicit SqlGroupRepository(Database& db) : db_(db) {}
+    std::optional<core::GroupRecord> find(const std::string& org_id,
+                                          const std::string& id,
+                                          bool with_members) override;
+    void insert(const core::GroupRecord& group, const std::vector<std::string>& members) override;
+    bool update(const core::GroupRecord& group,
+                std::int64_t expected_version,
+                const core::MembershipChange& change) override;
+    bool change_members(const std::string& org_id,
+                        const std::string& id,
+                        const core::MembershipChange& change,
+                        const std::string& at) override;
+    bool remove(const std::string& org_id, const std::string& id) override;
+    core::Page<core::GroupRecord> list(const std::string& org_id,
+                                       const core::ListQuery& query,
+                                       bool with_members) override;
+    std::vector<core::GroupMembership> groups_of(const std::string& org_id,
+                                                 const std::string& member_id) override;
+
+private:
+    Database& db_;
+};
+
 }  // namespace scimd::store

@@ -1,0 +1,599 @@
+#include <algorithm>
+#include <chrono>
+#include <string>
+#include <unordered_set>
+#include <vector>
+
+#include "store/sql_filter.hpp"
+#include "store/sql_util.hpp"
+#include <boost/json.hpp>
+#include <soci/soci.h>
+
+#include "scimd/core/clock.hpp"
+#include "scimd/error.hpp"
+#include "scimd/store/repositories.hpp"
+
+namespace scimd::store {
+namespace {
+
+constexpr const char* kGroupColumns =
+    "SELECT g.seq, g.id, g.org_id, g.display_name, g.external_id, {doc}, g.version, g.created, "
+    "g.last_modified FROM scim_groups g ";
+constexpr const char* kInsertGroup =
+    "INSERT INTO scim_groups (id, org_id, display_name, display_name_key, external_id, document, "
+    "version, created, last_modified) VALUES (:id, :org_id, :display_name, :display_name_key, "
+    ":external_id, {doc}, :version, :created, :last_modified)";
+constexpr const char* kUpdateGroup =
+    "UPDATE scim_groups SET display_name = :display_name, display_name_key = :display_name_key, "
+    "external_id = :external_id, document = {doc}, version = :version, "
+    "last_modified = :last_modified WHERE org_id = :org_id AND id = :id AND version = :expected";
+constexpr const char* kTouchGroup =
+    "UPDATE scim_groups SET version = version + 1, last_modified = :at "
+    "WHERE org_id = :org_id AND id = :id";
+constexpr const char* kGroupSeq = "SELECT seq FROM scim_groups WHERE org_id = :org_id AND id = :id";
+// The groups that contain a member are modified when it leaves them.
+constexpr const char* kBumpContainers =
+    "UPDATE scim_groups SET version = version + 1, last_modified = :at WHERE seq IN "
+    "(SELECT group_seq FROM group_members WHERE org_id = :org_id AND member_id = :id)";
+constexpr const char* kDeleteMemberships =
+    "DELETE FROM group_members WHERE org_id = :org_id AND member_id = :id";
+constexpr const char* kDeleteGroup = "DELETE FROM scim_groups WHERE seq = :seq";
+constexpr const char* kDeleteAllMembers = "DELETE FROM group_members WHERE group_seq = :seq";
+constexpr const char* kMembers =
+    "SELECT m.member_id, m.member_type, COALESCE(u.display_name, u.user_name, c.display_name) "
+    "FROM group_members m "
+    "LEFT JOIN users u ON m.member_type = 'User' AND u.org_id = m.org_id AND u.id = m.member_id "
+    "LEFT JOIN scim_groups c ON m.member_type = 'Group' AND c.org_id = m.org_id "
+    "AND c.id = m.member_id WHERE m.group_seq = :seq ORDER BY ";
+// Up the nesting: the groups a member is in directly (1), then the groups those are in (0).
+constexpr const char* kGroupsOf =
+    "WITH RECURSIVE up(seq, direct) AS ("
+    "SELECT m.group_seq, 1 FROM group_members m WHERE m.org_id = :org_id AND m.member_id = :id "
+    "UNION SELECT m.group_seq, 0 FROM up JOIN scim_groups g ON g.seq = up.seq "
+    "JOIN group_members m ON m.org_id = g.org_id AND m.member_id = g.id) "
+    "SELECT g.id, g.display_name, MAX(up.direct) FROM up JOIN scim_groups g ON g.seq = up.seq "
+    "GROUP BY g.id, g.display_name ORDER BY ";
+
+// Several statements that must read one state (a group and its members; a count and its
+// page): a read-only transaction, ended by a rollback.
+class Snapshot {
+public:
+    Snapshot(soci::session& sql, Backend backend) : sql_(sql) {
+        sql_ << (backend == Backend::kPostgres ? "BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY"
+                                               : "BEGIN");
+    }
+    ~Snapshot() {
+        try {
+            sql_ << "ROLLBACK";
+        } catch (const std::exception&) {
+            // The connection is gone; nothing was written.
+        }
+    }
+    Snapshot(const Snapshot&) = delete;
+    Snapshot& operator=(const Snapshot&) = delete;
+
+private:
+    soci::session& sql_;
+};
+
+// Ids sort by bytes on both dialects.
+std::string by_bytes(Backend b, const std::string& column) {
+    return b == Backend::kPostgres ? column + " COLLATE \"C\"" : column;
+}
+
+// Cap on the ids one error detail names.
+constexpr std::size_t kNamedInError = 5;
+
+std::string with_doc(const char* text, Backend b, const char* sqlite_form, const char* pg_form) {
+    std::string s = text;
+    const auto pos = s.find("{doc}");
+    s.replace(pos, 5, b == Backend::kPostgres ? pg_form : sqlite_form);
+    return s;
+}
+
+// The elements of a JSON array of ids bound to `param`, as the table `j` whose column
+// `value` is the id.
+std::string json_ids_table(Backend b, const std::string& param) {
+    return b == Backend::kSqlite
+               ? "json_each(" + param + ") AS j"
+               : "json_array_elements_text(CAST(" + param + " AS json)) AS j(value)";
+}
+
+std::string json_array_of(const std::vector<std::string>& ids) {
+    boost::json::array a;
+    a.reserve(ids.size());
+    for (const std::string& id : ids) {
+        a.emplace_back(id);
+    }
+    return boost::json::serialize(a);
+}
+
+struct GroupRow {
+    long long seq = 0;
+    std::string id, org_id, display_name, external_id, document, created, modified;
+    soci::indicator ext_ind = soci::i_ok;
+    long long version = 0;
+
+    void define(soci::statement& st) {
+        st.exchange(soci::into(seq));
+        st.exchange(soci::into(id));
+        st.exchange(soci::into(org_id));
+        st.exchange(soci::into(display_name));
+        st.exchange(soci::into(external_id, ext_ind));
+        st.exchange(soci::into(document));
+        st.exchange(soci::into(version));
+        st.exchange(soci::into(created));
+        st.exchange(soci::into(modified));
+    }
+
+    core::GroupRecord record() {
+        core::GroupRecord g;
+        g.id = std::move(id);
+        g.org_id = std::move(org_id);
+        g.display_name = std::move(display_name);
+        if (ext_ind == soci::i_ok) {
+            g.external_id = std::move(external_id);
+        }
+        ext_ind = soci::i_ok;
+        g.document = std::move(document);
+        g.version = version;
+        g.created = std::move(created);
+        g.last_modified = std::move(modified);
+        return g;
+    }
+};
+
+// Bound copies of a group's columns for an insert or an update.
+struct GroupBinds {
+    std::string id, org_id, display_name, display_key, external_id, document, created, modified;
+    soci::indicator ext_ind;
+    long long version;
+
+    explicit GroupBinds(const core::GroupRecord& g)
+        : id(g.id),
+          org_id(g.org_id),
+          display_name(g.display_name),
+          display_key(fold_case(g.display_name)),
+          external_id(g.external_id.value_or("")),
+          document(g.document),
+          created(g.created),
+          modified(g.last_modified),
+          ext_ind(g.external_id ? soci::i_ok : soci::i_null),
+          version(g.version) {}
+
+    void use(soci::statement& st, bool insert) {
+        st.exchange(soci::use(id, "id"));
+        st.exchange(soci::use(org_id, "org_id"));
+        st.exchange(soci::use(display_name, "display_name"));
+        st.exchange(soci::use(display_key, "display_name_key"));
+        st.exchange(soci::use(external_id, ext_ind, "external_id"));
+        st.exchange(soci::use(document, "document"));
+        st.exchange(soci::use(version, "version"));
+        st.exchange(soci::use(modified, "last_modified"));
+        if (insert) {
+            st.exchange(soci::use(created, "created"));
+        }
+    }
+};
+
+std::optional<long long> group_seq(soci::session& sql,
+                                   const std::string& org_id,
+                                   const std::string& id) {
+    std::string org = org_id, key = id;
+    long long seq = 0;
+    soci::indicator ind = soci::i_null;
+    sql << kGroupSeq, soci::use(org, "org_id"), soci::use(key, "id"), soci::into(seq, ind);
+    if (!sql.got_data() || ind != soci::i_ok) {
+        return std::nullopt;
+    }
+    return seq;
+}
+
+// Runs `text` with :org_id, :id bound.
+void exec_org_id(soci::session& sql,
+                 const char* text,
+                 const std::string& org_id,
+                 const std::string& id) {
+    std::string org = org_id, key = id;
+    soci::statement st = one_time(sql, text);
+    st.exchange(soci::use(org, "org_id"));
+    st.exchange(soci::use(key, "id"));
+    st.define_and_bind();
+    st.execute(true);
+}
+
+std::string named_ids(const std::vector<std::string>& ids) {
+    std::string out;
+    for (std::size_t i = 0; i < ids.size() && i < kNamedInError; ++i) {
+        out += (i ? ", \"" : "\"") + ids[i] + "\"";
+    }
+    if (ids.size() > kNamedInError) {
+        out += " and " + std::to_string(ids.size() - kNamedInError) + " more";
+    }
+    return out;
+}
+
+// Applies `change` to the members of the group `seq` (id `group_id`) inside the caller's
+// transaction. Every id to add must be a User or a Group of the organization, and no Group
+// may contain the group itself, directly or through nesting: otherwise invalidValue is
+// thrown and the caller's transaction rolls back.
+void apply_change(soci::session& sql,
+                  Backend backend,
+                  const std::string& org_id,
+                  long long seq,
+                  const std::string& group_id,
+                  const core::MembershipChange& change) {
+    if (change.replace_all) {
+        soci::statement st = one_time(sql, kDeleteAllMembers);
+        st.exchange(soci::use(seq, "seq"));
+        st.define_and_bind();
+        st.execute(true);
+    } else if (!change.remove.empty()) {
+        std::string ids = json_array_of(change.remove);
+        soci::statement st =
+            one_time(sql,
+                     "DELETE FROM group_members WHERE group_seq = :seq AND member_id IN "
+                     "(SELECT j.value FROM " +
+                         json_ids_table(backend, ":ids") + ")");
+        st.exchange(soci::use(seq, "seq"));
+        st.exchange(soci::use(ids, "ids"));
+        st.define_and_bind();
+        st.execute(true);
+    }
+    if (change.add.empty()) {
+        return;
+    }
+    // What each id is: a User, a Group, or nothing of this organization. On PostgreSQL the
+    // rows found are locked (FOR KEY SHARE) until the commit, so that a concurrent delete of a
+    // member waits for this write and then removes the new member row with the rest of its
+    // memberships, instead of leaving a row that names nothing.
+    std::vector<std::string> users, groups, unknown;
+    const std::string lock = backend == Backend::kPostgres ? " FOR KEY SHARE" : "";
+    std::string ids = json_array_of(change.add);
+    const auto found = [&](const char* table, std::vector<std::string>& out) {
+        std::string o = org_id, id;
+        soci::statement st = one_time(sql, std::string("SELECT t.id FROM ") + table +
+                                               " t WHERE t.org_id = :org AND t.id IN (SELECT "
+                                               "j.value FROM " +
+                                               json_ids_table(backend, ":ids") + ")" + lock);
+        st.exchange(soci::use(o, "org"));
+        st.exchange(soci::use(ids, "ids"));
+        st.exchange(soci::into(id));
+        st.define_and_bind();
+        st.execute(false);
+        while (st.fetch()) {
+            out.push_back(id);
+        }
+    };
+    found("users", users);
+    found("scim_groups", groups);
+    if (users.size() + groups.size() < change.add.size()) {
+        std::unordered_set<std::string> known(users.begin(), users.end());
+        known.insert(groups.begin(), groups.end());
+        for (const std::string& id : change.add) {
+            if (known.insert(id).second) {
+                unknown.push_back(id);
+            }
+        }
+    }
+    if (!unknown.empty()) {
+        throw Error::invalid_value("members not found in this organization: " + named_ids(unknown) +
+                                   "; no member was changed");
+    }
+    if (!groups.empty()) {
+        if (std::find(groups.begin(), groups.end(), group_id) != groups.end()) {
+            throw Error::invalid_value("a group cannot be a member of itself (\"" + group_id +
+                                       "\")");
+        }
+        if (backend == Backend::kPostgres) {
+            // Two concurrent nestings could each pass the check below and make a cycle
+            // together: nesting changes of one organization take turns. NO KEY UPDATE, so
+            // that the foreign-key checks of inserts (KEY SHARE) don't wait for it.
+            std::string o = org_id;
+            sql << "SELECT id FROM organizations WHERE id = :org FOR NO KEY UPDATE",
+                soci::use(o, "org");
+        }
+        std::string group_ids = json_array_of(groups);
+        std::string org3 = org_id;
+        long long cycles = 0;
+        soci::statement st = one_time(
+            sql,
+            "WITH RECURSIVE down(seq) AS (SELECT c.seq FROM scim_groups c WHERE c.org_id = :org "
+            "AND c.id IN (SELECT j.value FROM " +
+                json_ids_table(backend, ":ids") +
+                ") UNION SELECT c.seq FROM down JOIN group_members m ON m.group_seq = down.seq "
+                "AND m.member_type = 'Group' JOIN scim_groups c ON c.org_id = m.org_id AND "
+                "c.id = m.member_id) SELECT COUNT(*) FROM down WHERE seq = :seq");
+        st.exchange(soci::use(org3, "org"));
+        st.exchange(soci::use(group_ids, "ids"));
+        st.exchange(soci::use(seq, "seq"));
+        st.exchange(soci::into(cycles));
+        st.define_and_bind();
+        st.execute(true);
+        if (cycles > 0) {
+            throw Error::invalid_value("adding " + named_ids(groups) + " to group \"" + group_id +
+                                       "\" would make a cycle: it already contains that group");
+        }
+    }
+    for (const auto* list : {&users, &groups}) {
+        if (list->empty()) {
+            continue;
+        }
+        std::string member_ids = json_array_of(*list);
+        std::string type = list == &users ? "User" : "Group";
+        std::string o = org_id;
+        soci::statement st =
+            one_time(sql,
+                     "INSERT INTO group_members (group_seq, org_id, member_id, member_type) SELECT "
+                     "CAST(:seq AS BIGINT), :org, j.value, :type FROM " +
+                         json_ids_table(backend, ":ids") +
+                         " WHERE true ON CONFLICT (group_seq, member_id) DO NOTHING");
+        st.exchange(soci::use(seq, "seq"));
+        st.exchange(soci::use(o, "org"));
+        st.exchange(soci::use(type, "type"));
+        st.exchange(soci::use(member_ids, "ids"));
+        st.define_and_bind();
+        st.execute(true);
+    }
+}
+
+std::vector<core::MemberRef> members_of(soci::session& sql, Backend backend, long long seq) {
+    std::vector<core::MemberRef> out;
+    constexpr std::size_t kBatch = 1000;
+    std::vector<std::string> ids(kBatch), types(kBatch), names(kBatch);
+    std::vector<soci::indicator> name_ind(kBatch);
+    soci::statement st = one_time(sql, std::string(kMembers) + by_bytes(backend, "m.member_id"));
+    st.exchange(soci::use(seq, "seq"));
+    st.exchange(soci::into(ids));
+    st.exchange(soci::into(types));
+    st.exchange(soci::into(names, name_ind));
+    st.define_and_bind();
+    if (st.execute(true)) {
+        do {
+            for (std::size_t i = 0; i < ids.size(); ++i) {
+                out.push_back({std::move(ids[i]), std::move(types[i]),
+                               name_ind[i] == soci::i_ok ? std::move(names[i]) : std::string()});
+            }
+            ids.resize(kBatch);
+            types.resize(kBatch);
+            names.resize(kBatch);
+            name_ind.resize(kBatch);
+        } while (st.fetch());
+    }
+    return out;
+}
+
+}  // namespace
+
+void leave_all_groups(soci::session& sql, const std::string& org_id, const std::string& member_id) {
+    {
+        // The delete of a member has no time of its own in the repository interface: the
+        // groups it leaves are stamped with the time of the write.
+        std::string org = org_id, key = member_id,
+                    at = core::format_time(std::chrono::system_clock::now());
+        soci::statement st = one_time(sql, kBumpContainers);
+        st.exchange(soci::use(at, "at"));
+        st.exchange(soci::use(org, "org_id"));
+        st.exchange(soci::use(key, "id"));
+        st.define_and_bind();
+        st.execute(true);
+    }
+    exec_org_id(sql, kDeleteMemberships, org_id, member_id);
+}
+
+std::optional<core::GroupRecord> SqlGroupRepository::find(const std::string& org_id,
+                                                          const std::string& id,
+                                                          bool with_members) {
+    return with_session(db_, [&](soci::session& sql) -> std::optional<core::GroupRecord> {
+        std::optional<Snapshot> snapshot;
+        if (with_members) {
+            snapshot.emplace(sql, db_.backend());
+        }
+        std::string org = org_id, key = id;
+        GroupRow row;
+        soci::statement st =
+            one_time(sql, with_doc(kGroupColumns, db_.backend(), "g.document", "g.document::text") +
+                              "WHERE g.org_id = :org AND g.id = :id");
+        st.exchange(soci::use(org, "org"));
+        st.exchange(soci::use(key, "id"));
+        row.define(st);
+        st.define_and_bind();
+        if (!st.execute(true)) {
+            return std::nullopt;
+        }
+        const long long seq = row.seq;
+        core::GroupRecord g = row.record();
+        if (with_members) {
+            g.members = members_of(sql, db_.backend(), seq);
+        }
+        return g;
+    });
+}
+
+void SqlGroupRepository::insert(const core::GroupRecord& group,
+                                const std::vector<std::string>& members) {
+    with_session(db_, [&](soci::session& sql) {
+        GroupBinds b(group);
+        WriteTx tx(sql, db_);
+        try {
+            soci::statement st = one_time(sql, with_doc(kInsertGroup, db_.backend(), ":document",
+                                                        "CAST(:document AS jsonb)"));
+            b.use(st, true);
+            st.define_and_bind();
+            st.execute(true);
+        } catch (const soci::soci_error& e) {
+            if (is_unique_violation(e)) {
+                throw Error::uniqueness("displayName \"" + group.display_name +
+                                        "\" is already in use");
+            }
+            throw;
+        }
+        if (!members.empty()) {
+            const auto seq = group_seq(sql, group.org_id, group.id);
+            core::MembershipChange change;
+            change.add = members;
+            apply_change(sql, db_.backend(), group.org_id, *seq, group.id, change);
+        }
+        tx.commit();
+    });
+}
+
+bool SqlGroupRepository::update(const core::GroupRecord& group,
+                                std::int64_t expected_version,
+                                const core::MembershipChange& change) {
+    return with_session(db_, [&](soci::session& sql) {
+        GroupBinds b(group);
+        long long expected = expected_version;
+        WriteTx tx(sql, db_);
+        try {
+            soci::statement st = one_time(sql, with_doc(kUpdateGroup, db_.backend(), ":document",
+                                                        "CAST(:document AS jsonb)"));
+            b.use(st, false);
+            st.exchange(soci::use(expected, "expected"));
+            st.define_and_bind();
+            st.execute(true);
+            if (st.get_affected_rows() == 0) {
+                return false;
+            }
+        } catch (const soci::soci_error& e) {
+            if (is_unique_violation(e)) {
+                throw Error::uniqueness("displayName \"" + group.display_name +
+                                        "\" is already in use");
+            }
+            throw;
+        }
+        if (!change.empty()) {
+            const auto seq = group_seq(sql, group.org_id, group.id);
+            apply_change(sql, db_.backend(), group.org_id, *seq, group.id, change);
+        }
+        tx.commit();
+        return true;
+    });
+}
+
+bool SqlGroupRepository::change_members(const std::string& org_id,
+                                        const std::string& id,
+                                        const core::MembershipChange& change,
+                                        const std::string& at) {
+    return with_session(db_, [&](soci::session& sql) {
+        std::string org = org_id, key = id, when = at;
+        WriteTx tx(sql, db_);
+        soci::statement st = one_time(sql, kTouchGroup);
+        st.exchange(soci::use(when, "at"));
+        st.exchange(soci::use(org, "org_id"));
+        st.exchange(soci::use(key, "id"));
+        st.define_and_bind();
+        st.execute(true);
+        if (st.get_affected_rows() == 0) {
+            return false;
+        }
+        const auto seq = group_seq(sql, org_id, id);
+        apply_change(sql, db_.backend(), org_id, *seq, id, change);
+        tx.commit();
+        return true;
+    });
+}
+
+bool SqlGroupRepository::remove(const std::string& org_id, const std::string& id) {
+    return with_session(db_, [&](soci::session& sql) {
+        WriteTx tx(sql, db_);
+        auto seq = group_seq(sql, org_id, id);
+        if (!seq) {
+            return false;
+        }
+        leave_all_groups(sql, org_id, id);
+        // Its own member rows: the foreign key cascades too, but a group's rows must never
+        // outlive it, whatever a connection's settings.
+        for (const char* text : {kDeleteAllMembers, kDeleteGroup}) {
+            soci::statement st = one_time(sql, text);
+            st.exchange(soci::use(*seq, "seq"));
+            st.define_and_bind();
+            st.execute(true);
+        }
+        tx.commit();
+        return true;
+    });
+}
+
+core::Page<core::GroupRecord> SqlGroupRepository::list(const std::string& org_id,
+                                                       const core::ListQuery& query,
+                                                       bool with_members) {
+    SqlParams page_params("p");
+    SqlParams count_params("c");
+    std::string page_where = "WHERE g.org_id = :org";
+    std::string count_where = "WHERE g.org_id = :org";
+    if (query.filter != nullptr) {
+        page_where += " AND " + group_filter_sql(*query.filter, db_.backend(), page_params, org_id);
+        count_where +=
+            " AND " + group_filter_sql(*query.filter, db_.backend(), count_params, org_id);
+    }
+    const long long offset = query.start_index > 1 ? query.start_index - 1 : 0;
+    return with_session(db_, [&](soci::session& sql) {
+        Snapshot snapshot(sql, db_.backend());
+        core::Page<core::GroupRecord> page;
+        {
+            std::string org = org_id;
+            long long total = 0;
+            soci::statement st = one_time(sql, "SELECT COUNT(*) FROM scim_groups g " + count_where);
+            st.exchange(soci::use(org, "org"));
+            count_params.bind(st);
+            st.exchange(soci::into(total));
+            st.define_and_bind();
+            st.execute(true);
+            page.total = total;
+        }
+        if (query.count <= 0 || offset >= page.total) {
+            return page;
+        }
+        std::string org = org_id;
+        long long limit = query.count, off = offset;
+        const core::SortSpec* sort = query.sort ? &*query.sort : nullptr;
+        soci::statement st =
+            one_time(sql, with_doc(kGroupColumns, db_.backend(), "g.document", "g.document::text") +
+                              page_where + " ORDER BY " + group_sort_sql(sort, db_.backend()) +
+                              " LIMIT :limit OFFSET :offset");
+        st.exchange(soci::use(org, "org"));
+        page_params.bind(st);
+        st.exchange(soci::use(limit, "limit"));
+        st.exchange(soci::use(off, "offset"));
+        GroupRow row;
+        row.define(st);
+        st.define_and_bind();
+        st.execute(false);
+        std::vector<long long> seqs;
+        while (st.fetch()) {
+            seqs.push_back(row.seq);
+            page.items.push_back(row.record());
+        }
+        if (with_members) {
+            for (std::size_t i = 0; i < seqs.size(); ++i) {
+                page.items[i].members = members_of(sql, db_.backend(), seqs[i]);
+            }
+        }
+        return page;
+    });
+}
+
+std::vector<core::GroupMembership> SqlGroupRepository::groups_of(const std::string& org_id,
+                                                                 const std::string& member_id) {
+    return with_session(db_, [&](soci::session& sql) {
+        std::string org = org_id, key = member_id, id, name;
+        int direct = 0;
+        std::vector<core::GroupMembership> out;
+        soci::statement st =
+            one_time(sql, std::string(kGroupsOf) + by_bytes(db_.backend(), "g.id"));
+        st.exchange(soci::use(org, "org_id"));
+        st.exchange(soci::use(key, "id"));
+        st.exchange(soci::into(id));
+        st.exchange(soci::into(name));
+        st.exchange(soci::into(direct));
+        st.define_and_bind();
+        st.execute(false);
+        while (st.fetch()) {
+            out.push_back({id, name, direct != 0});
+        }
+        return out;
+    });
+}
+
+}  // namespace scimd::store
