@@ -21,13 +21,8 @@ App::App(const std::string& db_url,
     }
     // a group's whole membership comes in one PUT or PATCH (Okta pushes every member
     // of a large group at once): Groups take bodies of up to 10 MiB.
-    if (!config.body_limit_for) {
-        const std::size_t groups_limit = std::max<std::size_t>(config.body_limit, kGroupBodyLimit);
-        config.body_limit_for = [limit = config.body_limit, groups_limit](std::string_view t) {
-            const std::string_view groups = "/scim/v2/Groups";
-            return t.substr(0, groups.size()) == groups ? groups_limit : limit;
-        };
-    }
+    config.body_limits.emplace_back(std::string(protocol::kScimPrefix) + "/Groups",
+                                    std::max(config.body_limit, kGroupBodyLimit));
     // One connection per handler thread, so that a handler never waits for a connection.
     db_ = std::make_unique<store::Database>(
         url, (config.workers ? config.workers : 1) + config.write_workers);

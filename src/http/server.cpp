@@ -1,5 +1,6 @@
 #include "scimd/http/server.hpp"
 
+#include <algorithm>
 #include <array>
 #include <atomic>
 #include <iostream>
@@ -163,7 +164,12 @@ private:
             return close();
         }
         parser_.emplace();
-        body_limit_ = server_->config.body_limit;
+        // The largest limit of any target until the target is known (on_header).
+        std::size_t largest = server_->config.body_limit;
+        for (const auto& [prefix, limit] : server_->config.body_limits) {
+            largest = std::max(largest, limit);
+        }
+        body_limit_ = largest;
         parser_->body_limit(body_limit_);
         parser_->header_limit(static_cast<std::uint32_t>(server_->config.header_limit));
         idle_ = true;
@@ -178,10 +184,17 @@ private:
         if (ec) {
             return on_read(ec, n);
         }
-        if (server_->config.body_limit_for) {
-            body_limit_ = server_->config.body_limit_for(parser_->get().target());
-            parser_->body_limit(body_limit_);
+        const std::string_view target = parser_->get().target();
+        body_limit_ = server_->config.body_limit;
+        for (const auto& [prefix, limit] : server_->config.body_limits) {
+            if (target.substr(0, prefix.size()) == prefix) {
+                body_limit_ = std::max(body_limit_, limit);
+            }
         }
+        if (parser_->content_length() && *parser_->content_length() > body_limit_) {
+            return on_read(bhttp::error::body_limit, n);
+        }
+        parser_->body_limit(body_limit_);
         bhttp::async_read(stream_, buffer_, *parser_,
                           beast::bind_front_handler(&Session::on_read, shared_from_this()));
     }

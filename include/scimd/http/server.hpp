@@ -7,6 +7,8 @@
 #include <memory>
 #include <string>
 #include <string_view>
+#include <utility>
+#include <vector>
 
 #include "scimd/protocol/message.hpp"
 
@@ -27,8 +29,8 @@ struct ServerConfig {
     std::size_t queue_limit = 512;  ///< requests waiting for a worker before 503
     std::size_t max_connections = 1024;
     std::size_t body_limit = 1024 * 1024;  ///< bytes; larger bodies get 413
-    /// The body limit of a request target, when some targets take more than body_limit.
-    std::function<std::size_t(std::string_view target)> body_limit_for;
+    /// Targets that take larger bodies than body_limit: (path prefix, limit).
+    std::vector<std::pair<std::string, std::size_t>> body_limits;
     std::size_t header_limit = 16 * 1024;     ///< bytes of request line and headers
     std::chrono::seconds io_timeout{30};      ///< each read and write, and keep-alive idling
     std::chrono::seconds shutdown_grace{20};  ///< in-flight work allowed after stop()
