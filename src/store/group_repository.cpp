@@ -248,14 +248,15 @@ void apply_change(soci::session& sql,
     // member waits for this write and then removes the new member row with the rest of its
     // memberships, instead of leaving a row that names nothing.
     std::vector<std::string> users, groups, unknown;
-    const std::string lock = backend == Backend::kPostgres ? " FOR KEY SHARE" : "";
+    // The ids drive the join (CROSS JOIN keeps SQLite from scanning the organization's rows
+    // and probing the list instead): one index lookup per id.
+    const std::string lock = backend == Backend::kPostgres ? " FOR KEY SHARE OF t" : "";
     std::string ids = json_array_of(change.add);
     const auto found = [&](const char* table, std::vector<std::string>& out) {
         std::string o = org_id, id;
-        soci::statement st = one_time(sql, std::string("SELECT t.id FROM ") + table +
-                                               " t WHERE t.org_id = :org AND t.id IN (SELECT "
-                                               "j.value FROM " +
-                                               json_ids_table(backend, ":ids") + ")" + lock);
+        soci::statement st =
+            one_time(sql, "SELECT t.id FROM " + json_ids_table(backend, ":ids") + " CROSS JOIN " +
+                              table + " t WHERE t.id = j.value AND t.org_id = :org" + lock);
         st.exchange(soci::use(o, "org"));
         st.exchange(soci::use(ids, "ids"));
         st.exchange(soci::into(id));
@@ -297,13 +298,12 @@ void apply_change(soci::session& sql,
         std::string org3 = org_id;
         long long cycles = 0;
         soci::statement st = one_time(
-            sql,
-            "WITH RECURSIVE down(seq) AS (SELECT c.seq FROM scim_groups c WHERE c.org_id = :org "
-            "AND c.id IN (SELECT j.value FROM " +
-                json_ids_table(backend, ":ids") +
-                ") UNION SELECT c.seq FROM down JOIN group_members m ON m.group_seq = down.seq "
-                "AND m.member_type = 'Group' JOIN scim_groups c ON c.org_id = m.org_id AND "
-                "c.id = m.member_id) SELECT COUNT(*) FROM down WHERE seq = :seq");
+            sql, "WITH RECURSIVE down(seq) AS (SELECT c.seq FROM " +
+                     json_ids_table(backend, ":ids") +
+                     " CROSS JOIN scim_groups c WHERE c.id = j.value AND c.org_id = :org UNION "
+                     "SELECT c.seq FROM down JOIN group_members m ON m.group_seq = down.seq "
+                     "AND m.member_type = 'Group' JOIN scim_groups c ON c.org_id = m.org_id AND "
+                     "c.id = m.member_id) SELECT COUNT(*) FROM down WHERE seq = :seq");
         st.exchange(soci::use(org3, "org"));
         st.exchange(soci::use(group_ids, "ids"));
         st.exchange(soci::use(seq, "seq"));
