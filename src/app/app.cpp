@@ -30,12 +30,18 @@ App::App(const std::string& db_url,
     users_ = std::make_unique<store::SqlUserRepository>(*db_);
     tokens_ = std::make_unique<store::SqlTokenRepository>(*db_);
     groups_ = std::make_unique<store::SqlGroupRepository>(*db_);
+    access_ = std::make_unique<store::SqlAccessRepository>(*db_);
+    api_keys_ = std::make_unique<store::SqlApiKeyRepository>(*db_);
+    audit_ = std::make_unique<store::SqlAuditRepository>(*db_);
+    orgs_ = std::make_unique<store::SqlOrganizationRepository>(*db_);
+    admin_ = std::make_unique<api::AdminApi>(api::AdminContext{
+        *orgs_, *users_, *groups_, *access_, *tokens_, *api_keys_, *audit_, clock_});
     std::string base = public_url;
     while (!base.empty() && base.back() == '/') {
         base.pop_back();
     }
     scim_ = std::make_unique<protocol::ScimService>(protocol::ScimContext{
-        *users_, *groups_, *tokens_, clock_, protocol::SchemaRegistry::builtin(),
+        *users_, *groups_, *access_, *tokens_, clock_, protocol::SchemaRegistry::builtin(),
         base + std::string(protocol::kScimPrefix), token_cache_ttl});
     server_ = std::make_unique<http::Server>(
         std::move(config), [this](const protocol::Request& r) { return route(r); });
@@ -60,6 +66,9 @@ protocol::Response App::route(const protocol::Request& req) {
     if (path == protocol::kScimPrefix ||
         path.rfind(std::string(protocol::kScimPrefix) + "/", 0) == 0) {
         return scim_->handle(req);
+    }
+    if (path.rfind(std::string(api::kAdminPrefix) + "/", 0) == 0) {
+        return admin_->handle(req);
     }
     throw Error::not_found("no endpoint " + path + "; SCIM is served under " +
                            std::string(protocol::kScimPrefix));

@@ -9,8 +9,12 @@
 #include <string>
 #include <vector>
 
+#include <boost/json.hpp>
+
 #include "scimd/app/app.hpp"
 #include "scimd/error.hpp"
+#include "scimd/protocol/filter.hpp"
+#include "scimd/protocol/resource.hpp"
 #include "scimd/util/crypto.hpp"
 
 namespace scimd::app {
@@ -22,12 +26,21 @@ constexpr const char* kUsage = R"(usage: scimd COMMAND [OPTIONS]
          [--threads N] [--workers N] [--body-limit BYTES] [--token-cache-seconds N]
          [--no-access-log]
   migrate --db URL
-  org create --db URL --name NAME          prints the new organization's id
+  org create --db URL --name NAME [--owner EMAIL]
+                                           prints the new organization's id; --owner makes
+                                           its first account, an owner
   org list --db URL
   token create --db URL --org NAME_OR_ID --name LABEL [--expires-in DAYS]
                                            prints the secret alone on stdout
   token list --db URL --org NAME_OR_ID
   token revoke --db URL --org NAME_OR_ID --id TOKEN_ID
+  apikey create --db URL --org NAME_OR_ID --account USERNAME_OR_ID --name LABEL
+                [--expires-in DAYS]        an admin API key; prints the secret alone on stdout
+  site create --db URL --org NAME_OR_ID --name NAME [--url URL]
+                                           prints the new site's id
+  site list --db URL --org NAME_OR_ID
+  audit --db URL --org NAME_OR_ID [--from TIME] [--to TIME] [--actor A] [--action A]
+        [--target ID] [--count N]          the audit trail, oldest first, tab-separated
 
 Every option can also come from the environment: --db is SCIMD_DB, --listen SCIMD_LISTEN,
 --cert SCIMD_CERT, --key SCIMD_KEY, --public-url SCIMD_PUBLIC_URL, --threads SCIMD_THREADS,
@@ -122,6 +135,60 @@ core::Organization find_org(store::Database& db, const std::string& key) {
     return *org;
 }
 
+core::Audit cli_audit(const std::string& now, std::vector<core::AuditEntry> entries = {}) {
+    core::Audit a;
+    a.actor = "cli";
+    a.at = now;
+    a.entries = std::move(entries);
+    return a;
+}
+
+// An active account for `email`, as a SCIM create would store it.
+core::UserRecord make_account(store::Database& db,
+                              const std::string& org_id,
+                              const std::string& email,
+                              const std::string& now) {
+    const auto& registry = protocol::SchemaRegistry::builtin();
+    boost::json::object body{
+        {"userName", email},
+        {"emails", boost::json::array{boost::json::object{{"value", email}, {"primary", true}}}},
+        {"active", true}};
+    boost::json::object doc =
+        protocol::normalize_resource(body, registry, *registry.resource_type("User"));
+    core::UserRecord u;
+    u.org_id = org_id;
+    u.id = util::uuid_v4();
+    protocol::prepare_user_record(doc, u);
+    u.document = boost::json::serialize(doc);
+    u.version = 1;
+    u.created = u.last_modified = now;
+    store::SqlUserRepository(db).insert(
+        u, cli_audit(now, {{"account.created", "account", u.id, "", u.document}}));
+    return u;
+}
+
+// An account by id, or by userName (case-insensitively).
+core::UserRecord find_account(store::Database& db,
+                              const std::string& org_id,
+                              const std::string& key) {
+    store::SqlUserRepository users(db);
+    if (auto u = users.find(org_id, key)) {
+        return *u;
+    }
+    const auto& registry = protocol::SchemaRegistry::builtin();
+    const core::Filter f =
+        protocol::parse_filter("userName eq " + boost::json::serialize(boost::json::string(key)),
+                               registry, *registry.resource_type("User"));
+    core::ListQuery q;
+    q.filter = &f;
+    q.count = 1;
+    auto page = users.list(org_id, q);
+    if (page.items.empty()) {
+        throw std::runtime_error("no account \"" + key + "\" in the organization");
+    }
+    return page.items.front();
+}
+
 std::unique_ptr<store::Database> open_db(Options& o) {
     auto db = std::make_unique<store::Database>(store::DatabaseUrl::parse(o.require("db")), 1);
     db->migrate();
@@ -187,15 +254,33 @@ int org_command(const std::string& verb, Options& o) {
     if (verb == "create") {
         const std::string name = o.require("name");
         const std::string db_url = o.require("db");
+        const std::optional<std::string> owner = o.get("owner");
         o.check_all_used();
         if (name.empty()) {
             throw UsageError("--name must not be empty");
         }
+        if (owner && owner->find('@') == std::string::npos) {
+            throw UsageError("--owner must be an email address");
+        }
         auto db = open_db(o);
         store::SqlOrganizationRepository orgs(*db);
-        core::Organization org{util::uuid_v4(), name,
-                               core::format_time(std::chrono::system_clock::now())};
+        const std::string now = core::format_time(std::chrono::system_clock::now());
+        core::Organization org{util::uuid_v4(), name, now};
         orgs.insert(org);
+        if (owner) {
+            const core::UserRecord u = make_account(*db, org.id, *owner, now);
+            core::Grant g;
+            g.id = util::uuid_v4();
+            g.org_id = org.id;
+            g.user_id = u.id;
+            g.role = core::Role::kOwner;
+            g.source = core::GrantSource::kManual;
+            g.created = now;
+            g.created_by = "cli";
+            store::SqlAccessRepository(*db).put_grant(g, cli_audit(now));
+            std::cerr << "scimd: " << *owner << " (account " << u.id << ") owns " << name
+                      << std::endl;
+        }
         std::cout << org.id << std::endl;
         return 0;
     }
@@ -227,7 +312,7 @@ int token_command(const std::string& verb, Options& o) {
         const core::Organization org = find_org(*db, org_key);
         const auto now = std::chrono::system_clock::now();
         // 256 random bits behind a recognizable prefix (secret scanners key on it).
-        const std::string secret = "scimd_" + util::base64url(util::random_bytes(32));
+        const std::string secret = util::new_secret("scimd_");
         core::ScimToken t;
         t.id = util::uuid_v4();
         t.org_id = org.id;
@@ -237,7 +322,10 @@ int token_command(const std::string& verb, Options& o) {
         if (days > 0) {
             t.expires = core::format_time(now + std::chrono::hours(24 * days));
         }
-        store::SqlTokenRepository(*db).insert(t);
+        store::SqlTokenRepository(*db).insert(
+            t,
+            cli_audit(t.created, {{"token.created", "token", t.id, "",
+                                   boost::json::serialize(boost::json::object{{"name", label}})}}));
         std::cerr << "scimd: token " << t.id << " (\"" << label << "\") for organization "
                   << org.name << (t.expires ? ", expires " + *t.expires : std::string())
                   << std::endl;
@@ -265,14 +353,116 @@ int token_command(const std::string& verb, Options& o) {
         o.check_all_used();
         auto db = open_db(o);
         const core::Organization org = find_org(*db, org_key);
+        const std::string now = core::format_time(std::chrono::system_clock::now());
         if (!store::SqlTokenRepository(*db).revoke(
-                org.id, id, core::format_time(std::chrono::system_clock::now()))) {
+                org.id, id, now, cli_audit(now, {{"token.revoked", "token", id, "", ""}}))) {
             throw std::runtime_error("no active token " + id + " in organization " + org.name);
         }
         std::cerr << "scimd: token " << id << " revoked" << std::endl;
         return 0;
     }
     throw UsageError("unknown command \"token " + verb + "\"");
+}
+
+int apikey_command(const std::string& verb, Options& o) {
+    if (verb != "create") {
+        throw UsageError("unknown command \"apikey " + verb + "\"");
+    }
+    const std::string org_key = o.require("org");
+    const std::string account = o.require("account");
+    const std::string label = o.require("name");
+    const std::size_t days = o.number("expires-in", 0);
+    if (days > 36500) {
+        throw UsageError("--expires-in must be at most 36500 days");
+    }
+    o.require("db");
+    o.check_all_used();
+    auto db = open_db(o);
+    const core::Organization org = find_org(*db, org_key);
+    const core::UserRecord u = find_account(*db, org.id, account);
+    const auto now = std::chrono::system_clock::now();
+    const std::string secret = util::new_secret(api::kApiKeyPrefix);
+    core::ApiKey k;
+    k.id = util::uuid_v4();
+    k.org_id = org.id;
+    k.user_id = u.id;
+    k.name = label;
+    k.hash = util::sha256_hex(secret);
+    k.created = core::format_time(now);
+    if (days > 0) {
+        k.expires = core::format_time(now + std::chrono::hours(24 * days));
+    }
+    store::SqlApiKeyRepository(*db).insert(
+        k, cli_audit(k.created, {{"api_key.created", "api_key", k.id, "",
+                                  boost::json::serialize(
+                                      boost::json::object{{"name", label}, {"account", u.id}})}}));
+    std::cerr << "scimd: API key " << k.id << " (\"" << label << "\") for " << u.user_name
+              << std::endl;
+    std::cout << secret << std::endl;
+    return 0;
+}
+
+int site_command(const std::string& verb, Options& o) {
+    const std::string org_key = o.require("org");
+    if (verb == "create") {
+        const std::string name = o.require("name");
+        const std::string url = o.get("url").value_or("");
+        o.require("db");
+        o.check_all_used();
+        if (name.empty() || name.find(':') != std::string::npos) {
+            throw UsageError("--name must be non-empty and without \":\"");
+        }
+        auto db = open_db(o);
+        const core::Organization org = find_org(*db, org_key);
+        core::Site site{util::uuid_v4(), org.id, name, url,
+                        core::format_time(std::chrono::system_clock::now())};
+        store::SqlAccessRepository(*db).insert_site(site, cli_audit(site.created));
+        std::cout << site.id << std::endl;
+        return 0;
+    }
+    if (verb == "list") {
+        o.require("db");
+        o.check_all_used();
+        auto db = open_db(o);
+        const core::Organization org = find_org(*db, org_key);
+        for (const auto& s : store::SqlAccessRepository(*db).list_sites(org.id)) {
+            std::cout << s.id << '\t' << s.name << '\t' << s.url << '\n';
+        }
+        return 0;
+    }
+    throw UsageError("unknown command \"site " + verb + "\"");
+}
+
+int audit_command(Options& o) {
+    const std::string org_key = o.require("org");
+    core::AuditQuery q;
+    q.actor = o.get("actor");
+    q.action = o.get("action");
+    q.target_id = o.get("target");
+    for (const char* name : {"from", "to"}) {
+        if (auto v = o.get(name)) {
+            std::chrono::system_clock::time_point tp;
+            if (!core::parse_time(*v, tp)) {
+                throw UsageError(std::string("--") + name + " must be an RFC 3339 time");
+            }
+            (std::string_view(name) == "from" ? q.from : q.to) = core::format_time(tp);
+        }
+    }
+    q.count = static_cast<long long>(o.number("count", 100));
+    o.require("db");
+    o.check_all_used();
+    auto db = open_db(o);
+    const core::Organization org = find_org(*db, org_key);
+    const auto page = store::SqlAuditRepository(*db).list(org.id, q);
+    std::cout << "at\tactor\taction\ttarget\tbefore\tafter\trequest_id\n";
+    for (const auto& e : page.items) {
+        std::cout << e.at << '\t' << e.actor << '\t' << e.action << '\t' << e.target_type << ':'
+                  << e.target_id << '\t' << (e.before.empty() ? "-" : e.before) << '\t'
+                  << (e.after.empty() ? "-" : e.after) << '\t'
+                  << (e.request_id.empty() ? "-" : e.request_id) << '\n';
+    }
+    std::cerr << "scimd: " << page.items.size() << " of " << page.total << " events" << std::endl;
+    return 0;
 }
 
 }  // namespace
@@ -296,6 +486,14 @@ int main(int argc, char** argv) {
         if ((cmd == "org" || cmd == "token") && args.size() >= 2) {
             Options o(args, 2);
             return cmd == "org" ? org_command(args[1], o) : token_command(args[1], o);
+        }
+        if ((cmd == "apikey" || cmd == "site") && args.size() >= 2) {
+            Options o(args, 2);
+            return cmd == "apikey" ? apikey_command(args[1], o) : site_command(args[1], o);
+        }
+        if (cmd == "audit") {
+            Options o(args, 1);
+            return audit_command(o);
         }
         throw UsageError("unknown command \"" + cmd + "\"");
     } catch (const UsageError& e) {

@@ -1,5 +1,6 @@
 #include "scimd/protocol/scim_service.hpp"
 
+#include <algorithm>
 #include <charconv>
 #include <optional>
 
@@ -9,6 +10,8 @@
 #include "scimd/protocol/group.hpp"
 #include "scimd/protocol/patch.hpp"
 #include "scimd/protocol/resource.hpp"
+#include "scimd/protocol/roles.hpp"
+#include "scimd/protocol/target.hpp"
 #include "scimd/util/crypto.hpp"
 
 namespace scimd::protocol {
@@ -21,112 +24,6 @@ namespace {
 constexpr int kWriteAttempts = 5;
 // last_used_at of a token is written at most this often, so reads stay reads.
 constexpr auto kTouchInterval = std::chrono::seconds(60);
-
-struct Query {
-    std::vector<std::pair<std::string, std::string>> params;
-
-    const std::string* get(std::string_view name) const {
-        for (const auto& [k, v] : params) {
-            if (iequals(k, name)) {
-                return &v;
-            }
-        }
-        return nullptr;
-    }
-};
-
-struct Target {
-    std::vector<std::string> segments;  // after /scim/v2
-    Query query;
-};
-
-int hex_value(char c) {
-    if (c >= '0' && c <= '9') {
-        return c - '0';
-    }
-    if (c >= 'a' && c <= 'f') {
-        return c - 'a' + 10;
-    }
-    if (c >= 'A' && c <= 'F') {
-        return c - 'A' + 10;
-    }
-    return -1;
-}
-
-// Percent-decodes once (R-21); a "%" not followed by two hex digits stays as it is.
-std::string percent_decode(std::string_view s, bool plus_is_space) {
-    std::string out;
-    out.reserve(s.size());
-    for (std::size_t i = 0; i < s.size(); ++i) {
-        if (s[i] == '%' && i + 2 < s.size() && hex_value(s[i + 1]) >= 0 &&
-            hex_value(s[i + 2]) >= 0) {
-            out.push_back(static_cast<char>(hex_value(s[i + 1]) * 16 + hex_value(s[i + 2])));
-            i += 2;
-        } else if (s[i] == '+' && plus_is_space) {
-            out.push_back(' ');
-        } else {
-            out.push_back(s[i]);
-        }
-    }
-    return out;
-}
-
-// The request target, split by hand rather than by a strict URL parser: IdPs send raw
-// brackets and quotes in filters (`?filter=userName eq "bob"`), and a strict parser would
-// refuse what every SCIM client expects to work.
-Target parse_target(const std::string& target) {
-    Target t;
-    const auto qmark = target.find('?');
-    const std::string_view path = std::string_view(target).substr(0, qmark);
-    if (path.empty() || path.front() != '/') {
-        throw Error::bad_request("the request target must be an absolute path");
-    }
-    std::size_t pos = 1;
-    while (pos <= path.size()) {
-        auto end = path.find('/', pos);
-        if (end == std::string_view::npos) {
-            end = path.size();
-        }
-        t.segments.push_back(percent_decode(path.substr(pos, end - pos), false));
-        pos = end + 1;
-    }
-    // Drop the /scim/v2 prefix and the empty segment of a trailing slash.
-    if (t.segments.size() >= 2) {
-        t.segments.erase(t.segments.begin(), t.segments.begin() + 2);
-    }
-    while (!t.segments.empty() && t.segments.back().empty()) {
-        t.segments.pop_back();
-    }
-    if (qmark == std::string::npos) {
-        return t;
-    }
-    const std::string_view query = std::string_view(target).substr(qmark + 1);
-    // "+" means a space only in a query that does not spell spaces as %20 (form encoding);
-    // otherwise it is a plus, as in "ann+tag@example.com".
-    const bool plus_is_space = query.find("%20") == std::string_view::npos;
-    pos = 0;
-    while (pos <= query.size()) {
-        auto end = query.find('&', pos);
-        if (end == std::string_view::npos) {
-            end = query.size();
-        }
-        const std::string_view pair = query.substr(pos, end - pos);
-        pos = end + 1;
-        // R-06: unknown and empty parameters are tolerated (Entra's ?aadOptscim062020, a
-        // trailing "&" from OneLogin).
-        if (pair.empty()) {
-            continue;
-        }
-        const auto eq = pair.find('=');
-        std::string key = percent_decode(pair.substr(0, eq), plus_is_space);
-        std::string value =
-            eq == std::string_view::npos ? "" : percent_decode(pair.substr(eq + 1), plus_is_space);
-        if (!key.empty()) {
-            t.query.params.emplace_back(std::move(key), std::move(value));
-        }
-    }
-    return t;
-}
 
 // An id as one URL path segment (a manager id from an IdP may hold spaces or slashes).
 std::string path_segment(std::string_view id) {
@@ -360,7 +257,64 @@ private:
             } catch (const std::exception&) {
             }
         }
+        token_id_ = token->id;
         return token->org_id;
+    }
+
+    // --- audit and access -----------------------------------------------------------------
+    core::Audit audit(std::vector<core::AuditEntry> entries = {}) const {
+        core::Audit a;
+        a.actor = "scim_token:" + token_id_;
+        a.request_id = req_.request_id;
+        a.at = core::format_time(ctx_.clock.now());
+        a.entries = std::move(entries);
+        return a;
+    }
+
+    // The scim_roles grants a User document asks for (DESIGN §1: a sync replaces only its
+    // own source's grants). Sites are named; an unknown one is refused, never skipped.
+    std::vector<core::Grant> role_grants(const json::object& doc, const std::string& user_id) {
+        std::vector<core::Grant> out;
+        const std::string now = core::format_time(ctx_.clock.now());
+        for (const RoleAssignment& a : role_assignments(doc)) {
+            core::Grant g;
+            if (!a.site.empty()) {
+                const auto site = ctx_.access.find_site(org_, a.site);
+                if (!site) {
+                    throw Error::invalid_value("roles: \"" + a.text + "\" names a site \"" +
+                                               a.site + "\" that this organization doesn't have");
+                }
+                g.site_id = site->id;
+            }
+            auto same = std::find_if(out.begin(), out.end(),
+                                     [&](const core::Grant& x) { return x.site_id == g.site_id; });
+            if (same != out.end()) {
+                same->role = std::max(same->role, a.role);
+                continue;
+            }
+            g.id = util::uuid_v4();
+            g.org_id = org_;
+            g.user_id = user_id;
+            g.role = a.role;
+            g.source = core::GrantSource::kScimRoles;
+            g.created = now;
+            g.created_by = "scim_token:" + token_id_;
+            out.push_back(std::move(g));
+        }
+        return out;
+    }
+
+    // DESIGN §2 rule 3, also through SCIM: the last active owner is not deactivated or deleted.
+    void check_not_last_owner(const core::UserRecord& u) {
+        if (!u.active) {
+            return;
+        }
+        const std::string now = core::format_time(ctx_.clock.now());
+        const core::EffectiveAccess access =
+            core::effective_access(ctx_.access.grants_of(org_, u.id), true, now);
+        if (access.org_role == core::Role::kOwner) {
+            core::check_last_owner(true, true, ctx_.access.count_active_owners(org_, now));
+        }
     }
 
     void allow(const char* methods) {
@@ -427,17 +381,38 @@ private:
         return list_of(std::move(items));
     }
 
+    // The access extension's roles are served with this organization's own values, so that
+    // an IdP administrator picks among them.
+    json::object served_schema(const SchemaDef& sd) const {
+        json::object o = with_location(sd.json);
+        if (!iequals(sd.id, kAccessUserSchema)) {
+            return o;
+        }
+        json::array values{"org:admin", "org:user", "org:viewer"};
+        for (const core::Site& site : ctx_.access.list_sites(org_)) {
+            for (const char* role : {"admin", "user", "viewer"}) {
+                values.emplace_back("site:" + site.name + ":" + role);
+            }
+        }
+        for (auto& attr : o["attributes"].as_array()) {
+            if (attr.as_object().at("name") == "roles") {
+                attr.as_object()["canonicalValues"] = values;
+            }
+        }
+        return o;
+    }
+
     Response schemas(const std::vector<std::string>& s) {
         if (s.size() == 2) {
             const SchemaDef* sd = ctx_.registry.schema(s[1]);
             if (sd == nullptr) {
                 throw Error::not_found("no schema \"" + s[1] + "\"");
             }
-            return json_response(req_, 200, with_location(sd->json));
+            return json_response(req_, 200, served_schema(*sd));
         }
         json::array items;
         for (const auto& sd : ctx_.registry.schemas()) {
-            items.push_back(with_location(sd.json));
+            items.push_back(served_schema(sd));
         }
         return list_of(std::move(items));
     }
@@ -598,7 +573,8 @@ private:
         prepare_group_record(in.document, g);
         g.version = 1;
         g.created = g.last_modified = core::format_time(ctx_.clock.now());
-        ctx_.groups.insert(g, in.members.value_or(std::vector<std::string>{}));
+        ctx_.groups.insert(g, in.members.value_or(std::vector<std::string>{}),
+                           audit({{"group.created", "group", g.id, "", g.document}}));
         return written_group(201, g.id);
     }
 
@@ -634,7 +610,7 @@ private:
             prepare_group_record(doc, g);
             g.version = expected + 1;
             g.last_modified = core::format_time(ctx_.clock.now());
-            if (ctx_.groups.update(g, expected, change)) {
+            if (ctx_.groups.update(g, expected, change, group_audit(old_doc, g))) {
                 return written_group(200, id);
             }
         }
@@ -660,7 +636,7 @@ private:
         if (patch.attribute_ops.empty() && req_.header("if-match") == nullptr) {
             // Members alone: applied as a delta, without reading the group or its members.
             if (!patch.members.empty() &&
-                !ctx_.groups.change_members(org_, id, patch.members, now)) {
+                !ctx_.groups.change_members(org_, id, patch.members, now, audit())) {
                 throw Error::not_found("Group " + id + " not found");
             }
             if (patch.members.empty()) {
@@ -683,18 +659,31 @@ private:
             prepare_group_record(doc, g);
             g.version = expected + 1;
             g.last_modified = now;
-            if (ctx_.groups.update(g, expected, patch.members)) {
+            if (ctx_.groups.update(g, expected, patch.members, group_audit(before, g))) {
                 return patched_group(id);
             }
         }
         throw Error::conflict("Group " + id + " is being changed concurrently; retry the request");
     }
 
-    Response delete_group(const std::string& id) {
-        if (req_.header("if-match") != nullptr) {
-            check_group_if_match(load_group(id, false));
+    // A group's attributes changed: renamed (displayName) or updated.
+    core::Audit group_audit(const json::object& old_doc, const core::GroupRecord& next) const {
+        const json::value* old_name = old_doc.if_contains("displayName");
+        const bool renamed = old_name == nullptr || !old_name->is_string() ||
+                             old_name->get_string() != next.display_name;
+        const std::string before = json::serialize(old_doc);
+        if (before == next.document) {
+            return audit();
         }
-        if (!ctx_.groups.remove(org_, id)) {
+        return audit({{renamed ? "group.renamed" : "group.updated", "group", next.id, before,
+                       next.document}});
+    }
+
+    Response delete_group(const std::string& id) {
+        const core::GroupRecord g = load_group(id, false);
+        check_group_if_match(g);
+        if (!ctx_.groups.remove(org_, id,
+                                audit({{"group.deleted", "group", id, g.document, ""}}))) {
             throw Error::not_found("Group " + id + " not found");
         }
         Response res;
@@ -884,7 +873,10 @@ private:
         u.document = json::serialize(doc);
         u.version = 1;
         u.created = u.last_modified = core::format_time(ctx_.clock.now());
-        ctx_.users.insert(u);
+        if (has_role_attributes(doc)) {
+            u.role_grants = role_grants(doc, u.id);
+        }
+        ctx_.users.insert(u, audit({{"account.created", "account", u.id, "", u.document}}));
         return resource_response(201, u, projection_from_query());
     }
 
@@ -897,7 +889,20 @@ private:
         next.document = json::serialize(doc);
         next.version = expected + 1;
         next.last_modified = core::format_time(ctx_.clock.now());
-        if (!ctx_.users.update(next, expected)) {
+        const json::object old_doc = json::parse(u.document).as_object();
+        if (has_role_attributes(doc) || has_role_attributes(old_doc)) {
+            next.role_grants = role_grants(doc, u.id);
+        }
+        std::vector<core::AuditEntry> entries{
+            {"account.updated", "account", u.id, u.document, next.document}};
+        if (u.active != next.active) {
+            if (!next.active) {
+                check_not_last_owner(u);
+            }
+            entries.push_back({next.active ? "account.activated" : "account.deactivated", "account",
+                               u.id, "", ""});
+        }
+        if (!ctx_.users.update(next, expected, audit(std::move(entries)))) {
             return false;
         }
         u = std::move(next);
@@ -958,10 +963,11 @@ private:
     }
 
     Response delete_user(const std::string& id) {
-        if (req_.header("if-match") != nullptr) {
-            check_if_match(load(id));
-        }
-        if (!ctx_.users.remove(org_, id)) {
+        const core::UserRecord u = load(id);
+        check_if_match(u);
+        check_not_last_owner(u);
+        if (!ctx_.users.remove(org_, id,
+                               audit({{"account.deleted", "account", id, u.document, ""}}))) {
             throw Error::not_found("User " + id + " not found");
         }
         Response res;
@@ -1132,6 +1138,7 @@ private:
     const TokenCache& cache_;
     const Request& req_;
     std::string org_;
+    std::string token_id_;
     Query query_;
 };
 

@@ -251,6 +251,44 @@ soci::statement one_time(soci::session& sql, const std::string& text) {
     return st;
 }
 
+std::string audit_time(const core::Audit& audit) {
+    return audit.at.empty() ? core::format_time(std::chrono::system_clock::now()) : audit.at;
+}
+
+void write_audit(soci::session& sql, const std::string& org_id, const core::Audit& audit) {
+    if (audit.entries.empty()) {
+        return;
+    }
+    std::string org = org_id, at = audit_time(audit), actor = audit.actor,
+                request = audit.request_id, action, type, target, before, after;
+    soci::indicator before_ind = soci::i_null, after_ind = soci::i_null;
+    soci::statement st = one_time(sql,
+                                  "INSERT INTO audit_events (org_id, at, actor, action, "
+                                  "target_type, target_id, before_value, after_value, request_id) "
+                                  "VALUES (:org, :at, :actor, :action, :type, :target, :before, "
+                                  ":after, :request)");
+    st.exchange(soci::use(org, "org"));
+    st.exchange(soci::use(at, "at"));
+    st.exchange(soci::use(actor, "actor"));
+    st.exchange(soci::use(action, "action"));
+    st.exchange(soci::use(type, "type"));
+    st.exchange(soci::use(target, "target"));
+    st.exchange(soci::use(before, before_ind, "before"));
+    st.exchange(soci::use(after, after_ind, "after"));
+    st.exchange(soci::use(request, "request"));
+    st.define_and_bind();
+    for (const core::AuditEntry& e : audit.entries) {
+        action = e.action;
+        type = e.target_type;
+        target = e.target_id;
+        before = e.before;
+        after = e.after;
+        before_ind = e.before.empty() ? soci::i_null : soci::i_ok;
+        after_ind = e.after.empty() ? soci::i_null : soci::i_ok;
+        st.execute(true);
+    }
+}
+
 bool is_unique_violation(const soci::soci_error& e) {
     if (const auto* pg = dynamic_cast<const soci::postgresql_soci_error*>(&e)) {
         return pg->sqlstate() == "23505";

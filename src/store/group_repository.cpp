@@ -1,5 +1,6 @@
 #include <algorithm>
 #include <chrono>
+#include <functional>
 #include <string>
 #include <unordered_set>
 #include <vector>
@@ -217,26 +218,65 @@ std::string named_ids(const std::vector<std::string>& ids) {
 // transaction. Every id to add must be a User or a Group of the organization, and no Group
 // may contain the group itself, directly or through nesting: otherwise invalidValue is
 // thrown and the caller's transaction rolls back.
+// Audit rows for members, written by the statement that finds them: `rows` is a SELECT of
+// (member_id, member_type) columns named m_id, m_type.
+void audit_members(soci::session& sql,
+                   const std::string& org_id,
+                   const std::string& group_id,
+                   const core::Audit& audit,
+                   bool added,
+                   const std::string& rows,
+                   const std::function<void(soci::statement&)>& bind) {
+    std::string org = org_id, at = audit_time(audit), actor = audit.actor,
+                request = audit.request_id, gid = group_id;
+    const std::string value = R"('{"member":"' || r.m_id || '","type":"' || r.m_type || '"}')";
+    soci::statement st = one_time(
+        sql, std::string("INSERT INTO audit_events (org_id, at, actor, action, target_type, "
+                         "target_id, before_value, after_value, request_id) SELECT :a_org, :a_at, "
+                         ":a_actor, ") +
+                 (added ? "'group.member_added', 'group', :a_gid, NULL, " + value
+                        : "'group.member_removed', 'group', :a_gid, " + value + ", NULL") +
+                 ", :a_request FROM (" + rows + ") r");
+    st.exchange(soci::use(org, "a_org"));
+    st.exchange(soci::use(at, "a_at"));
+    st.exchange(soci::use(actor, "a_actor"));
+    st.exchange(soci::use(gid, "a_gid"));
+    st.exchange(soci::use(request, "a_request"));
+    bind(st);
+    st.define_and_bind();
+    st.execute(true);
+}
+
+// Applies `change` to the members of the group `seq` (id `group_id`) inside the caller's
+// transaction, with an audit row for each member that joins or leaves. Every id to add must
+// be a User or a Group of the organization, and no Group may contain the group itself,
+// directly or through nesting: otherwise invalidValue is thrown and the caller's
+// transaction rolls back.
 void apply_change(soci::session& sql,
                   Backend backend,
                   const std::string& org_id,
                   long long seq,
                   const std::string& group_id,
-                  const core::MembershipChange& change) {
-    if (change.replace_all) {
-        soci::statement st = one_time(sql, kDeleteAllMembers);
+                  const core::MembershipChange& change,
+                  const core::Audit& audit) {
+    if (change.replace_all || !change.remove.empty()) {
+        // Replacing: the members not in the new list leave; removing: the listed ones do.
+        std::string ids = json_array_of(change.replace_all ? change.add : change.remove);
+        const std::string which = std::string(change.replace_all ? "NOT IN" : "IN") +
+                                  " (SELECT j.value FROM " + json_ids_table(backend, ":ids") + ")";
+        audit_members(sql, org_id, group_id, audit, false,
+                      "SELECT m.member_id AS m_id, m.member_type AS m_type FROM group_members m "
+                      "WHERE m.group_seq = :seq AND m.member_id " +
+                          which,
+                      [&](soci::statement& st) {
+                          st.exchange(soci::use(seq, "seq"));
+                          st.exchange(soci::use(ids, "ids"));
+                      });
+        std::string ids2 = ids;
+        soci::statement st = one_time(
+            sql, "DELETE FROM group_members WHERE group_seq = :seq AND member_id " + which);
         st.exchange(soci::use(seq, "seq"));
-        st.define_and_bind();
-        st.execute(true);
-    } else if (!change.remove.empty()) {
-        std::string ids = json_array_of(change.remove);
-        soci::statement st =
-            one_time(sql,
-                     "DELETE FROM group_members WHERE group_seq = :seq AND member_id IN "
-                     "(SELECT j.value FROM " +
-                         json_ids_table(backend, ":ids") + ")");
-        st.exchange(soci::use(seq, "seq"));
-        st.exchange(soci::use(ids, "ids"));
+        st.exchange(soci::use(ids2, "ids"));
         st.define_and_bind();
         st.execute(true);
     }
@@ -315,12 +355,24 @@ void apply_change(soci::session& sql,
                                        "\" would make a cycle: it already contains that group");
         }
     }
-    for (const auto* list : {&users, &groups}) {
+    for (auto* list : {&users, &groups}) {
         if (list->empty()) {
             continue;
         }
+        std::sort(list->begin(), list->end());
+        list->erase(std::unique(list->begin(), list->end()), list->end());
         std::string member_ids = json_array_of(*list);
         std::string type = list == &users ? "User" : "Group";
+        audit_members(sql, org_id, group_id, audit, true,
+                      "SELECT j.value AS m_id, :type AS m_type FROM " +
+                          json_ids_table(backend, ":ids") +
+                          " WHERE NOT EXISTS (SELECT 1 FROM group_members m WHERE m.group_seq = "
+                          ":seq AND m.member_id = j.value)",
+                      [&](soci::statement& st) {
+                          st.exchange(soci::use(type, "type"));
+                          st.exchange(soci::use(member_ids, "ids"));
+                          st.exchange(soci::use(seq, "seq"));
+                      });
         std::string o = org_id;
         soci::statement st =
             one_time(sql,
@@ -365,16 +417,37 @@ std::vector<core::MemberRef> members_of(soci::session& sql, Backend backend, lon
 
 }  // namespace
 
-void leave_all_groups(soci::session& sql, const std::string& org_id, const std::string& member_id) {
+void leave_all_groups(soci::session& sql,
+                      const std::string& org_id,
+                      const std::string& member_id,
+                      const core::Audit& audit) {
+    std::string org = org_id, org2 = org_id, key = member_id, at = audit_time(audit),
+                actor = audit.actor, request = audit.request_id;
     {
-        // The delete of a member has no time of its own in the repository interface: the
-        // groups it leaves are stamped with the time of the write.
-        std::string org = org_id, key = member_id,
-                    at = core::format_time(std::chrono::system_clock::now());
-        soci::statement st = one_time(sql, kBumpContainers);
+        soci::statement st = one_time(
+            sql,
+            "INSERT INTO audit_events (org_id, at, actor, action, target_type, target_id, "
+            "before_value, after_value, request_id) SELECT :org, :at, :actor, "
+            "'group.member_removed', 'group', g.id, '{\"member\":\"' || m.member_id || "
+            "'\",\"type\":\"' || m.member_type || '\"}', NULL, :request FROM group_members m "
+            "JOIN scim_groups g ON g.seq = m.group_seq WHERE m.org_id = :org2 AND "
+            "m.member_id = :id");
+        st.exchange(soci::use(org, "org"));
         st.exchange(soci::use(at, "at"));
-        st.exchange(soci::use(org, "org_id"));
+        st.exchange(soci::use(actor, "actor"));
+        st.exchange(soci::use(request, "request"));
+        st.exchange(soci::use(org2, "org2"));
         st.exchange(soci::use(key, "id"));
+        st.define_and_bind();
+        st.execute(true);
+    }
+    {
+        // The groups it leaves are modified at the time of the write.
+        std::string org3 = org_id, key2 = member_id, at2 = at;
+        soci::statement st = one_time(sql, kBumpContainers);
+        st.exchange(soci::use(at2, "at"));
+        st.exchange(soci::use(org3, "org_id"));
+        st.exchange(soci::use(key2, "id"));
         st.define_and_bind();
         st.execute(true);
     }
@@ -411,7 +484,8 @@ std::optional<core::GroupRecord> SqlGroupRepository::find(const std::string& org
 }
 
 void SqlGroupRepository::insert(const core::GroupRecord& group,
-                                const std::vector<std::string>& members) {
+                                const std::vector<std::string>& members,
+                                const core::Audit& audit) {
     with_session(db_, [&](soci::session& sql) {
         GroupBinds b(group);
         WriteTx tx(sql, db_);
@@ -432,15 +506,18 @@ void SqlGroupRepository::insert(const core::GroupRecord& group,
             const auto seq = group_seq(sql, group.org_id, group.id);
             core::MembershipChange change;
             change.add = members;
-            apply_change(sql, db_.backend(), group.org_id, *seq, group.id, change);
+            apply_change(sql, db_.backend(), group.org_id, *seq, group.id, change, audit);
         }
+        apply_naming_rules(sql, group.org_id, group.id, group.display_name, audit);
+        write_audit(sql, group.org_id, audit);
         tx.commit();
     });
 }
 
 bool SqlGroupRepository::update(const core::GroupRecord& group,
                                 std::int64_t expected_version,
-                                const core::MembershipChange& change) {
+                                const core::MembershipChange& change,
+                                const core::Audit& audit) {
     return with_session(db_, [&](soci::session& sql) {
         GroupBinds b(group);
         long long expected = expected_version;
@@ -464,8 +541,10 @@ bool SqlGroupRepository::update(const core::GroupRecord& group,
         }
         if (!change.empty()) {
             const auto seq = group_seq(sql, group.org_id, group.id);
-            apply_change(sql, db_.backend(), group.org_id, *seq, group.id, change);
+            apply_change(sql, db_.backend(), group.org_id, *seq, group.id, change, audit);
         }
+        apply_naming_rules(sql, group.org_id, group.id, group.display_name, audit);
+        write_audit(sql, group.org_id, audit);
         tx.commit();
         return true;
     });
@@ -474,7 +553,8 @@ bool SqlGroupRepository::update(const core::GroupRecord& group,
 bool SqlGroupRepository::change_members(const std::string& org_id,
                                         const std::string& id,
                                         const core::MembershipChange& change,
-                                        const std::string& at) {
+                                        const std::string& at,
+                                        const core::Audit& audit) {
     return with_session(db_, [&](soci::session& sql) {
         std::string org = org_id, key = id, when = at;
         WriteTx tx(sql, db_);
@@ -488,20 +568,25 @@ bool SqlGroupRepository::change_members(const std::string& org_id,
             return false;
         }
         const auto seq = group_seq(sql, org_id, id);
-        apply_change(sql, db_.backend(), org_id, *seq, id, change);
+        apply_change(sql, db_.backend(), org_id, *seq, id, change, audit);
+        write_audit(sql, org_id, audit);
         tx.commit();
         return true;
     });
 }
 
-bool SqlGroupRepository::remove(const std::string& org_id, const std::string& id) {
+bool SqlGroupRepository::remove(const std::string& org_id,
+                                const std::string& id,
+                                const core::Audit& audit) {
     return with_session(db_, [&](soci::session& sql) {
         WriteTx tx(sql, db_);
         auto seq = group_seq(sql, org_id, id);
         if (!seq) {
             return false;
         }
-        leave_all_groups(sql, org_id, id);
+        leave_all_groups(sql, org_id, id, audit);
+        exec_org_id(sql, "DELETE FROM group_roles WHERE org_id = :org_id AND group_id = :id",
+                    org_id, id);
         // Its own member rows: the foreign key cascades too, but a group's rows must never
         // outlive it, whatever a connection's settings.
         for (const char* text : {kDeleteAllMembers, kDeleteGroup}) {
@@ -510,6 +595,7 @@ bool SqlGroupRepository::remove(const std::string& org_id, const std::string& id
             st.define_and_bind();
             st.execute(true);
         }
+        write_audit(sql, org_id, audit);
         tx.commit();
         return true;
     });

@@ -265,6 +265,14 @@ std::optional<core::UserRecord> find_postgres(soci::session& sql,
     return u;
 }
 
+// The account's scim_roles grants, when the write carries them.
+void write_role_grants(soci::session& sql, const core::UserRecord& user, const core::Audit& audit) {
+    if (user.role_grants) {
+        replace_source_grants_in(sql, user.org_id, user.id, core::GrantSource::kScimRoles,
+                                 *user.role_grants, audit);
+    }
+}
+
 // Ends a failed write transaction on a connection whose statements are kept.
 void rollback_quietly(soci::session& sql) noexcept {
     try {
@@ -339,14 +347,17 @@ std::vector<core::Organization> SqlOrganizationRepository::list() {
 
 // --- tokens --------------------------------------------------------------------------------
 
-void SqlTokenRepository::insert(const core::ScimToken& t) {
+void SqlTokenRepository::insert(const core::ScimToken& t, const core::Audit& audit) {
     return with_session(db_, [&](soci::session& sql) {
         std::string id = t.id, org = t.org_id, name = t.name, hash = t.hash, created = t.created,
                     expires = t.expires.value_or("");
         soci::indicator exp_ind = t.expires ? soci::i_ok : soci::i_null;
+        WriteTx tx(sql, db_);
         sql << kInsertToken, soci::use(id, "id"), soci::use(org, "org_id"), soci::use(name, "name"),
             soci::use(hash, "hash"), soci::use(created, "created"),
             soci::use(expires, exp_ind, "expires");
+        write_audit(sql, t.org_id, audit);
+        tx.commit();
     });
 }
 
@@ -406,16 +417,23 @@ std::vector<core::ScimToken> SqlTokenRepository::list(const std::string& org_id)
 
 bool SqlTokenRepository::revoke(const std::string& org_id,
                                 const std::string& id,
-                                const std::string& at) {
+                                const std::string& at,
+                                const core::Audit& audit) {
     return with_session(db_, [&](soci::session& sql) {
         std::string o = org_id, i = id, a = at;
+        WriteTx tx(sql, db_);
         soci::statement st = one_time(sql, kRevokeToken);
         st.exchange(soci::use(a, "at"));
         st.exchange(soci::use(o, "org_id"));
         st.exchange(soci::use(i, "id"));
         st.define_and_bind();
         st.execute(true);
-        return st.get_affected_rows() > 0;
+        const bool revoked = st.get_affected_rows() > 0;
+        if (revoked) {
+            write_audit(sql, org_id, audit);
+        }
+        tx.commit();
+        return revoked;
     });
 }
 
@@ -526,7 +544,8 @@ SqlUserRepository::SqlUserRepository(Database& db) : db_(db) {}
 
 bool SqlUserRepository::update_sqlite(soci::session& sql,
                                       const core::UserRecord& user,
-                                      std::int64_t expected_version) {
+                                      std::int64_t expected_version,
+                                      const core::Audit& audit) {
     SqliteUpdate* s = &prepared_for(cache_mutex_, sqlite_updates_, sql);
     s->b = UserBinds(user);
     s->expected = expected_version;
@@ -543,6 +562,8 @@ bool SqlUserRepository::update_sqlite(soci::session& sql,
             s->m.set(e);
             s->insert_email.execute(true);
         }
+        write_role_grants(sql, user, audit);
+        write_audit(sql, user.org_id, audit);
         s->commit.execute(true);
         return true;
     } catch (...) {
@@ -553,7 +574,9 @@ bool SqlUserRepository::update_sqlite(soci::session& sql,
 
 SqlUserRepository::~SqlUserRepository() = default;
 
-void SqlUserRepository::insert_sqlite(soci::session& sql, const core::UserRecord& user) {
+void SqlUserRepository::insert_sqlite(soci::session& sql,
+                                      const core::UserRecord& user,
+                                      const core::Audit& audit) {
     SqliteInsert* s = &prepared_for(cache_mutex_, sqlite_inserts_, sql);
     s->b = UserBinds(user);
     s->org = user.org_id;
@@ -567,6 +590,8 @@ void SqlUserRepository::insert_sqlite(soci::session& sql, const core::UserRecord
             s->insert_email.execute(true);
         }
         s->count.execute(true);
+        write_role_grants(sql, user, audit);
+        write_audit(sql, user.org_id, audit);
         s->commit.execute(true);
     } catch (...) {
         rollback_quietly(sql);
@@ -574,11 +599,11 @@ void SqlUserRepository::insert_sqlite(soci::session& sql, const core::UserRecord
     }
 }
 
-void SqlUserRepository::insert(const core::UserRecord& user) {
+void SqlUserRepository::insert(const core::UserRecord& user, const core::Audit& audit) {
     if (db_.backend() == Backend::kSqlite) {
         with_session(db_, [&](soci::session& sql) {
             try {
-                insert_sqlite(sql, user);
+                insert_sqlite(sql, user, audit);
             } catch (const soci::soci_error& e) {
                 if (is_unique_violation(e)) {
                     throw Error::uniqueness("userName \"" + user.user_name +
@@ -601,6 +626,8 @@ void SqlUserRepository::insert(const core::UserRecord& user) {
                 .execute(true);
             write_emails(sql, seq, user, false);
             add_to_count(sql, b.org_id, 1);
+            write_role_grants(sql, user, audit);
+            write_audit(sql, user.org_id, audit);
             tx.commit();
         } catch (const soci::soci_error& e) {
             if (is_unique_violation(e)) {
@@ -705,11 +732,13 @@ void SqlUserRepository::insert_many_postgres(const std::vector<core::UserRecord>
     });
 }
 
-bool SqlUserRepository::update(const core::UserRecord& user, std::int64_t expected_version) {
+bool SqlUserRepository::update(const core::UserRecord& user,
+                               std::int64_t expected_version,
+                               const core::Audit& audit) {
     if (db_.backend() == Backend::kSqlite) {
         return with_session(db_, [&](soci::session& sql) {
             try {
-                return update_sqlite(sql, user, expected_version);
+                return update_sqlite(sql, user, expected_version, audit);
             } catch (const soci::soci_error& e) {
                 if (is_unique_violation(e)) {
                     throw Error::uniqueness("userName \"" + user.user_name +
@@ -735,6 +764,8 @@ bool SqlUserRepository::update(const core::UserRecord& user, std::int64_t expect
                 return false;
             }
             write_emails(sql, seq, user, true);
+            write_role_grants(sql, user, audit);
+            write_audit(sql, user.org_id, audit);
             tx.commit();
         } catch (const soci::soci_error& e) {
             if (is_unique_violation(e)) {
@@ -746,7 +777,9 @@ bool SqlUserRepository::update(const core::UserRecord& user, std::int64_t expect
     });
 }
 
-bool SqlUserRepository::remove(const std::string& org_id, const std::string& id) {
+bool SqlUserRepository::remove(const std::string& org_id,
+                               const std::string& id,
+                               const core::Audit& audit) {
     return with_session(db_, [&](soci::session& sql) {
         std::string org = org_id, key = id;
         WriteTx tx(sql, db_);
@@ -758,7 +791,14 @@ bool SqlUserRepository::remove(const std::string& org_id, const std::string& id)
         const bool removed = st.get_affected_rows() > 0;
         if (removed) {
             add_to_count(sql, org, -1);
-            leave_all_groups(sql, org, key);
+            leave_all_groups(sql, org, key, audit);
+            // Its grants and API keys go with it (DESIGN §2 rule 5).
+            for (const char* text :
+                 {"DELETE FROM grants WHERE org_id = :org_id AND user_id = :id",
+                  "DELETE FROM api_keys WHERE org_id = :org_id AND user_id = :id"}) {
+                sql << text, soci::use(org, "org_id"), soci::use(key, "id");
+            }
+            write_audit(sql, org, audit);
         }
         tx.commit();
         return removed;

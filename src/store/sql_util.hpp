@@ -3,9 +3,12 @@
 #include <cstddef>
 #include <mutex>
 #include <string>
+#include <vector>
 
 #include <soci/soci.h>
 
+#include "scimd/core/access.hpp"
+#include "scimd/core/audit.hpp"
 #include "scimd/store/database.hpp"
 
 namespace scimd::store {
@@ -54,7 +57,34 @@ soci::statement one_time(soci::session& sql, const std::string& text);
 
 /// Inside a write transaction: removes `member_id` (a User or a Group) from every group it is
 /// a member of, moving those groups' versions on.
-void leave_all_groups(soci::session& sql, const std::string& org_id, const std::string& member_id);
+void leave_all_groups(soci::session& sql,
+                      const std::string& org_id,
+                      const std::string& member_id,
+                      const core::Audit& audit);
+
+/// Inside a write transaction: writes `audit`'s entries for `org_id` (at `audit.at`, or now
+/// when it is empty).
+void write_audit(soci::session& sql, const std::string& org_id, const core::Audit& audit);
+
+/// The time an audit row is stamped with: `audit.at`, or now.
+std::string audit_time(const core::Audit& audit);
+
+/// Inside a write transaction: makes the rule-derived role bindings of the group exactly
+/// what the organization's naming rules give its displayName, auditing a change.
+void apply_naming_rules(soci::session& sql,
+                        const std::string& org_id,
+                        const std::string& group_id,
+                        const std::string& display_name,
+                        const core::Audit& audit);
+
+/// Inside a write transaction: makes the account's grants of `source` exactly `grants`,
+/// auditing each one added, changed or revoked.
+void replace_source_grants_in(soci::session& sql,
+                              const std::string& org_id,
+                              const std::string& user_id,
+                              core::GrantSource source,
+                              const std::vector<core::Grant>& grants,
+                              const core::Audit& audit);
 
 /// True for a unique-constraint violation, on either backend.
 bool is_unique_violation(const soci::soci_error& e);

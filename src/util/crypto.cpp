@@ -81,4 +81,7 @@ bool constant_time_equals(std::string_view a, std::string_view b) noexcept {
     return CRYPTO_memcmp(a.data(), b.data(), a.size()) == 0;
 }
 
+std::string new_secret(std::string_view prefix) {
+    return std::string(prefix) + base64url(random_bytes(32));
+}
 }  // namespace scimd::util

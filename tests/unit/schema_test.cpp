@@ -43,9 +43,17 @@ TEST_F(SchemaTest, BuiltinHasUserSchemasAndResourceType) {
     EXPECT_EQ(user_.name, "User");
     EXPECT_EQ(user_.endpoint, "/Users");
     EXPECT_EQ(user_.schema, kCore);
-    ASSERT_EQ(user_.extensions.size(), 1u);
+    ASSERT_EQ(user_.extensions.size(), 2u);
     EXPECT_EQ(user_.extensions[0].schema, kEnterprise);
     EXPECT_FALSE(user_.extensions[0].required);
+    // scimd's access extension: the roles an IdP assigns directly.
+    EXPECT_EQ(user_.extensions[1].schema,
+              "urn:scimd:params:scim:schemas:extension:access:2.0:User");
+    EXPECT_FALSE(user_.extensions[1].required);
+    const SchemaDef* access = reg_.schema(user_.extensions[1].schema);
+    ASSERT_NE(access, nullptr);
+    ASSERT_NE(access->attribute("roles"), nullptr);
+    EXPECT_TRUE(access->attribute("roles")->multi_valued);
 }
 
 TEST_F(SchemaTest, UserNameCharacteristics) {

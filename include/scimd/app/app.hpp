@@ -3,6 +3,7 @@
 #include <memory>
 #include <string>
 
+#include "scimd/api/admin_api.hpp"
 #include "scimd/core/clock.hpp"
 #include "scimd/http/server.hpp"
 #include "scimd/protocol/scim_service.hpp"
@@ -11,8 +12,8 @@
 
 namespace scimd::app {
 
-/// The wired server: database, repositories, SCIM service and the top-level routes
-/// (/healthz, /readyz, /scim/v2/…). Used by `scimd serve` and by the end-to-end tests.
+/// The wired server: database, repositories, SCIM service, admin API and the top-level routes
+/// (/healthz, /readyz, /scim/v2/…, /api/v1/…). Used by `scimd serve` and by the end-to-end tests.
 class App {
 public:
     /// Opens (and migrates) the database with one connection per worker.
@@ -32,6 +33,11 @@ private:
     std::unique_ptr<store::SqlUserRepository> users_;
     std::unique_ptr<store::SqlTokenRepository> tokens_;
     std::unique_ptr<store::SqlGroupRepository> groups_;
+    std::unique_ptr<store::SqlAccessRepository> access_;
+    std::unique_ptr<store::SqlApiKeyRepository> api_keys_;
+    std::unique_ptr<store::SqlAuditRepository> audit_;
+    std::unique_ptr<store::SqlOrganizationRepository> orgs_;
+    std::unique_ptr<api::AdminApi> admin_;
     std::unique_ptr<protocol::ScimService> scim_;
     std::unique_ptr<http::Server> server_;
 };

@@ -5,6 +5,7 @@
 #include <string>
 #include <vector>
 
+#include "scimd/core/access.hpp"
 #include "scimd/core/filter.hpp"
 
 namespace scimd::core {
@@ -38,6 +39,9 @@ struct UserRecord {
     std::string created;        ///< RFC 3339, see format_time
     std::string last_modified;  ///< RFC 3339
     bool in_groups = false;     ///< read: the account is a member of some group
+    /// write: when set, the account's grants of source scim_roles become exactly these, in
+    /// the transaction of the write (the User `roles` attribute and the access extension).
+    std::optional<std::vector<Grant>> role_grants;
 };
 
 /// A member of a group as returned: a User or a Group of the same organization.

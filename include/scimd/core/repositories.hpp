@@ -1,10 +1,13 @@
 #pragma once
 
 #include <cstdint>
+#include <map>
 #include <optional>
 #include <string>
 #include <vector>
 
+#include "scimd/core/access.hpp"
+#include "scimd/core/audit.hpp"
 #include "scimd/core/records.hpp"
 
 namespace scimd::core {
@@ -24,13 +27,14 @@ public:
 class TokenRepository {
 public:
     virtual ~TokenRepository() = default;
-    virtual void insert(const ScimToken& token) = 0;
+    virtual void insert(const ScimToken& token, const Audit& audit = {}) = 0;
     virtual std::optional<ScimToken> find_by_hash(const std::string& hash) = 0;
     virtual std::vector<ScimToken> list(const std::string& org_id) = 0;
     /// False when no such token exists in the organization.
     virtual bool revoke(const std::string& org_id,
                         const std::string& id,
-                        const std::string& at) = 0;
+                        const std::string& at,
+                        const Audit& audit = {}) = 0;
     virtual void touch(const std::string& id, const std::string& at) = 0;
 };
 
@@ -40,12 +44,17 @@ public:
     virtual ~UserRepository() = default;
     virtual std::optional<UserRecord> find(const std::string& org_id, const std::string& id) = 0;
     /// Throws Error::uniqueness when userName is taken in the organization.
-    virtual void insert(const UserRecord& user) = 0;
+    virtual void insert(const UserRecord& user, const Audit& audit = {}) = 0;
     /// Writes `user` if the stored version is still `expected_version`; false otherwise
     /// (changed meanwhile, or gone). Throws Error::uniqueness like insert.
-    virtual bool update(const UserRecord& user, std::int64_t expected_version) = 0;
-    /// False when there was nothing to delete.
-    virtual bool remove(const std::string& org_id, const std::string& id) = 0;
+    virtual bool update(const UserRecord& user,
+                        std::int64_t expected_version,
+                        const Audit& audit = {}) = 0;
+    /// False when there was nothing to delete. The account's grants, API keys and group
+    /// memberships go with it.
+    virtual bool remove(const std::string& org_id,
+                        const std::string& id,
+                        const Audit& audit = {}) = 0;
     virtual Page<UserRecord> list(const std::string& org_id, const ListQuery& query) = 0;
 };
 
@@ -61,20 +70,27 @@ public:
                                             bool with_members) = 0;
     /// Inserts `group` with `members` (ids). Throws Error::uniqueness when displayName is
     /// taken in the organization.
-    virtual void insert(const GroupRecord& group, const std::vector<std::string>& members) = 0;
+    virtual void insert(const GroupRecord& group,
+                        const std::vector<std::string>& members,
+                        const Audit& audit = {}) = 0;
     /// Writes `group`'s attributes and applies `change`, if the stored version is still
     /// `expected_version`; false otherwise (changed meanwhile, or gone).
     virtual bool update(const GroupRecord& group,
                         std::int64_t expected_version,
-                        const MembershipChange& change) = 0;
+                        const MembershipChange& change,
+                        const Audit& audit = {}) = 0;
     /// Applies `change` alone, whatever the version (a delta needs no read of the group),
     /// and moves the version on. False when there is no such group.
     virtual bool change_members(const std::string& org_id,
                                 const std::string& id,
                                 const MembershipChange& change,
-                                const std::string& at) = 0;
-    /// Deletes the group, its member rows and its memberships in other groups.
-    virtual bool remove(const std::string& org_id, const std::string& id) = 0;
+                                const std::string& at,
+                                const Audit& audit = {}) = 0;
+    /// Deletes the group, its member rows, its memberships in other groups and its role
+    /// bindings.
+    virtual bool remove(const std::string& org_id,
+                        const std::string& id,
+                        const Audit& audit = {}) = 0;
     virtual Page<GroupRecord> list(const std::string& org_id,
                                    const ListQuery& query,
                                    bool with_members) = 0;
@@ -82,6 +98,92 @@ public:
     /// nested groups.
     virtual std::vector<GroupMembership> groups_of(const std::string& org_id,
                                                    const std::string& member_id) = 0;
+};
+
+/// Sites, grants, group role bindings and naming rules of organizations. Every write records
+/// its audit entries in its transaction.
+class AccessRepository {
+public:
+    virtual ~AccessRepository() = default;
+
+    /// Throws Error::uniqueness when the name is taken in the organization.
+    virtual void insert_site(const Site& site, const Audit& audit) = 0;
+    /// By id, or else by name (case-insensitively).
+    virtual std::optional<Site> find_site(const std::string& org_id,
+                                          const std::string& id_or_name) = 0;
+    virtual std::vector<Site> list_sites(const std::string& org_id) = 0;
+    virtual bool rename_site(const std::string& org_id,
+                             const std::string& id,
+                             const std::string& name,
+                             const Audit& audit) = 0;
+    /// Deletes the site with its grants and bindings.
+    virtual bool delete_site(const std::string& org_id,
+                             const std::string& id,
+                             const Audit& audit) = 0;
+
+    /// The account's grants: stored ones, and one per binding of each group it is in,
+    /// directly or through nesting (source scim_group, source_ref the group's id).
+    virtual std::vector<Grant> grants_of(const std::string& org_id, const std::string& user_id) = 0;
+    /// The same for several accounts at once.
+    virtual std::map<std::string, std::vector<Grant>> grants_of_many(
+        const std::string& org_id, const std::vector<std::string>& user_ids) = 0;
+    /// Adds the grant, or changes the role and expiry of the grant of the same account,
+    /// scope, source and source_ref.
+    virtual void put_grant(const Grant& grant, const Audit& audit) = 0;
+    /// Removes the grants of `user_id` at `site_id` ("" = organization) of `source` (all
+    /// sources when nullopt); returns how many.
+    virtual int revoke_grants(const std::string& org_id,
+                              const std::string& user_id,
+                              const std::string& site_id,
+                              std::optional<GrantSource> source,
+                              const Audit& audit) = 0;
+    /// Makes the account's grants of `source` exactly `grants` (a sync replaces only its own
+    /// source's grants).
+    virtual void replace_source_grants(const std::string& org_id,
+                                       const std::string& user_id,
+                                       GrantSource source,
+                                       const std::vector<Grant>& grants,
+                                       const Audit& audit) = 0;
+    /// Active accounts with an unexpired organization owner grant at `now`.
+    virtual long long count_active_owners(const std::string& org_id, const std::string& now) = 0;
+
+    virtual std::vector<GroupRole> group_roles(const std::string& org_id,
+                                               const std::string& group_id) = 0;
+    /// Makes the group's manual bindings exactly `roles` (rule bindings stay).
+    virtual void set_group_roles(const std::string& org_id,
+                                 const std::string& group_id,
+                                 const std::vector<GroupRole>& roles,
+                                 const Audit& audit) = 0;
+
+    virtual std::vector<NamingRule> naming_rules(const std::string& org_id) = 0;
+    /// Stores the rule and re-applies the organization's rules to every group.
+    virtual void insert_rule(const NamingRule& rule, const Audit& audit) = 0;
+    virtual bool delete_rule(const std::string& org_id,
+                             const std::string& id,
+                             const Audit& audit) = 0;
+};
+
+/// API keys of accounts, for the admin API.
+class ApiKeyRepository {
+public:
+    virtual ~ApiKeyRepository() = default;
+    virtual void insert(const ApiKey& key, const Audit& audit) = 0;
+    virtual std::optional<ApiKey> find_by_hash(const std::string& hash) = 0;
+    virtual std::vector<ApiKey> list(const std::string& org_id) = 0;
+    virtual bool revoke(const std::string& org_id,
+                        const std::string& id,
+                        const std::string& at,
+                        const Audit& audit) = 0;
+    virtual void touch(const std::string& id, const std::string& at) = 0;
+};
+
+/// The audit trail, read.
+class AuditRepository {
+public:
+    virtual ~AuditRepository() = default;
+    virtual Page<AuditEvent> list(const std::string& org_id, const AuditQuery& query) = 0;
+    /// Records entries that go with no change (a refused privileged attempt).
+    virtual void append(const std::string& org_id, const Audit& audit) = 0;
 };
 
 }  // namespace scimd::core

@@ -19,6 +19,7 @@ namespace scimd::protocol {
 struct ScimContext {
     core::UserRepository& users;
     core::GroupRepository& groups;
+    core::AccessRepository& access;
     core::TokenRepository& tokens;
     const core::Clock& clock;
     const SchemaRegistry& registry;

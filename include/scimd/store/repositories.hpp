@@ -25,10 +25,13 @@ private:
 class SqlTokenRepository final : public core::TokenRepository {
 public:
     explicit SqlTokenRepository(Database& db) : db_(db) {}
-    void insert(const core::ScimToken& token) override;
+    void insert(const core::ScimToken& token, const core::Audit& audit = {}) override;
     std::optional<core::ScimToken> find_by_hash(const std::string& hash) override;
     std::vector<core::ScimToken> list(const std::string& org_id) override;
-    bool revoke(const std::string& org_id, const std::string& id, const std::string& at) override;
+    bool revoke(const std::string& org_id,
+                const std::string& id,
+                const std::string& at,
+                const core::Audit& audit = {}) override;
     void touch(const std::string& id, const std::string& at) override;
 
 private:
@@ -42,9 +45,13 @@ public:
     SqlUserRepository(const SqlUserRepository&) = delete;
     SqlUserRepository& operator=(const SqlUserRepository&) = delete;
     std::optional<core::UserRecord> find(const std::string& org_id, const std::string& id) override;
-    void insert(const core::UserRecord& user) override;
-    bool update(const core::UserRecord& user, std::int64_t expected_version) override;
-    bool remove(const std::string& org_id, const std::string& id) override;
+    void insert(const core::UserRecord& user, const core::Audit& audit = {}) override;
+    bool update(const core::UserRecord& user,
+                std::int64_t expected_version,
+                const core::Audit& audit = {}) override;
+    bool remove(const std::string& org_id,
+                const std::string& id,
+                const core::Audit& audit = {}) override;
     core::Page<core::UserRecord> list(const std::string& org_id,
                                       const core::ListQuery& query) override;
 
@@ -57,10 +64,11 @@ private:
     struct SqliteUpdate;
 
     void insert_many_postgres(const std::vector<core::UserRecord>& users);
-    void insert_sqlite(soci::session& sql, const core::UserRecord& user);
+    void insert_sqlite(soci::session& sql, const core::UserRecord& user, const core::Audit& audit);
     bool update_sqlite(soci::session& sql,
                        const core::UserRecord& user,
-                       std::int64_t expected_version);
+                       std::int64_t expected_version,
+                       const core::Audit& audit);
 
     Database& db_;
     std::mutex cache_mutex_;
@@ -77,20 +85,100 @@ public:
     std::optional<core::GroupRecord> find(const std::string& org_id,
                                           const std::string& id,
                                           bool with_members) override;
-    void insert(const core::GroupRecord& group, const std::vector<std::string>& members) override;
+    void insert(const core::GroupRecord& group,
+                const std::vector<std::string>& members,
+                const core::Audit& audit = {}) override;
     bool update(const core::GroupRecord& group,
                 std::int64_t expected_version,
-                const core::MembershipChange& change) override;
+                const core::MembershipChange& change,
+                const core::Audit& audit = {}) override;
     bool change_members(const std::string& org_id,
                         const std::string& id,
                         const core::MembershipChange& change,
-                        const std::string& at) override;
-    bool remove(const std::string& org_id, const std::string& id) override;
+                        const std::string& at,
+                        const core::Audit& audit = {}) override;
+    bool remove(const std::string& org_id,
+                const std::string& id,
+                const core::Audit& audit = {}) override;
     core::Page<core::GroupRecord> list(const std::string& org_id,
                                        const core::ListQuery& query,
                                        bool with_members) override;
     std::vector<core::GroupMembership> groups_of(const std::string& org_id,
                                                  const std::string& member_id) override;
+
+private:
+    Database& db_;
+};
+
+/// Sites, grants, group role bindings and naming rules.
+class SqlAccessRepository final : public core::AccessRepository {
+public:
+    explicit SqlAccessRepository(Database& db) : db_(db) {}
+    void insert_site(const core::Site& site, const core::Audit& audit) override;
+    std::optional<core::Site> find_site(const std::string& org_id,
+                                        const std::string& id_or_name) override;
+    std::vector<core::Site> list_sites(const std::string& org_id) override;
+    bool rename_site(const std::string& org_id,
+                     const std::string& id,
+                     const std::string& name,
+                     const core::Audit& audit) override;
+    bool delete_site(const std::string& org_id,
+                     const std::string& id,
+                     const core::Audit& audit) override;
+    std::vector<core::Grant> grants_of(const std::string& org_id,
+                                       const std::string& user_id) override;
+    std::map<std::string, std::vector<core::Grant>> grants_of_many(
+        const std::string& org_id, const std::vector<std::string>& user_ids) override;
+    void put_grant(const core::Grant& grant, const core::Audit& audit) override;
+    int revoke_grants(const std::string& org_id,
+                      const std::string& user_id,
+                      const std::string& site_id,
+                      std::optional<core::GrantSource> source,
+                      const core::Audit& audit) override;
+    void replace_source_grants(const std::string& org_id,
+                               const std::string& user_id,
+                               core::GrantSource source,
+                               const std::vector<core::Grant>& grants,
+                               const core::Audit& audit) override;
+    long long count_active_owners(const std::string& org_id, const std::string& now) override;
+    std::vector<core::GroupRole> group_roles(const std::string& org_id,
+                                             const std::string& group_id) override;
+    void set_group_roles(const std::string& org_id,
+                         const std::string& group_id,
+                         const std::vector<core::GroupRole>& roles,
+                         const core::Audit& audit) override;
+    std::vector<core::NamingRule> naming_rules(const std::string& org_id) override;
+    void insert_rule(const core::NamingRule& rule, const core::Audit& audit) override;
+    bool delete_rule(const std::string& org_id,
+                     const std::string& id,
+                     const core::Audit& audit) override;
+
+private:
+    Database& db_;
+};
+
+class SqlApiKeyRepository final : public core::ApiKeyRepository {
+public:
+    explicit SqlApiKeyRepository(Database& db) : db_(db) {}
+    void insert(const core::ApiKey& key, const core::Audit& audit) override;
+    std::optional<core::ApiKey> find_by_hash(const std::string& hash) override;
+    std::vector<core::ApiKey> list(const std::string& org_id) override;
+    bool revoke(const std::string& org_id,
+                const std::string& id,
+                const std::string& at,
+                const core::Audit& audit) override;
+    void touch(const std::string& id, const std::string& at) override;
+
+private:
+    Database& db_;
+};
+
+class SqlAuditRepository final : public core::AuditRepository {
+public:
+    explicit SqlAuditRepository(Database& db) : db_(db) {}
+    core::Page<core::AuditEvent> list(const std::string& org_id,
+                                      const core::AuditQuery& query) override;
+    void append(const std::string& org_id, const core::Audit& audit) override;
 
 private:
     Database& db_;

@@ -23,4 +23,6 @@ std::string base64url(std::string_view data);
 /// Equality that takes the same time wherever the inputs differ.
 bool constant_time_equals(std::string_view a, std::string_view b) noexcept;
 
+/// A new secret: `prefix` (recognizable to secret scanners) and 256 random bits, base64url.
+std::string new_secret(std::string_view prefix);
 }  // namespace scimd::util

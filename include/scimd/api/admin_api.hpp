@@ -1,0 +1,44 @@
+#pragma once
+
+#include <string_view>
+
+#include "scimd/core/clock.hpp"
+#include "scimd/core/repositories.hpp"
+#include "scimd/protocol/message.hpp"
+
+namespace scimd::api {
+
+/// The path prefix of the admin API.
+inline constexpr std::string_view kAdminPrefix = "/api/v1";
+
+/// What the admin API works with.
+struct AdminContext {
+    core::OrganizationRepository& orgs;
+    core::UserRepository& users;
+    core::GroupRepository& groups;
+    core::AccessRepository& access;
+    core::TokenRepository& tokens;
+    core::ApiKeyRepository& api_keys;
+    core::AuditRepository& audit;
+    const core::Clock& clock;
+};
+
+/// The admin REST API (DESIGN §3): JSON in and out, a bearer API key of an account, every
+/// call authorized in core by that account's effective access (DESIGN §2). Errors are
+/// `{"code": "…", "message": "…"}` with a stable code; bodies with unknown fields are
+/// refused. A refused privileged attempt is recorded in the audit trail.
+class AdminApi {
+public:
+    explicit AdminApi(AdminContext ctx) : ctx_(ctx) {}
+
+    /// Handles a request whose path starts with kAdminPrefix. Never throws.
+    protocol::Response handle(const protocol::Request& req) const;
+
+private:
+    AdminContext ctx_;
+};
+
+/// The API key secret's prefix: "scimdk_".
+inline constexpr std::string_view kApiKeyPrefix = "scimdk_";
+
+}  // namespace scimd::api

@@ -1,0 +1,1014 @@
+#include "scimd/api/admin_api.hpp"
+
+#include <algorithm>
+#include <charconv>
+#include <chrono>
+#include <initializer_list>
+#include <optional>
+#include <set>
+
+#include <boost/json.hpp>
+
+#include "scimd/core/access.hpp"
+#include "scimd/error.hpp"
+#include "scimd/protocol/schema.hpp"
+#include "scimd/protocol/target.hpp"
+#include "scimd/util/crypto.hpp"
+
+namespace scimd::api {
+namespace json = boost::json;
+using core::Role;
+
+namespace {
+
+// Most members one filtered list looks through: the effective-role filters (role, site,
+// source) are evaluated on the accounts' grants, page by page of the organization.
+constexpr long long kMaxCount = 200;
+constexpr std::size_t kMaxBody = 64 * 1024;
+
+// The stable code of an error, from its status and SCIM type.
+std::string code_of(const Error& e) {
+    switch (e.status()) {
+        case 400:
+            switch (e.scim_type()) {
+                case ScimType::kInvalidSyntax:
+                    return "invalid_json";
+                case ScimType::kInvalidValue:
+                    return "invalid_value";
+                case ScimType::kInvalidFilter:
+                    return "invalid_filter";
+                case ScimType::kTooMany:
+                    return "too_many";
+                default:
+                    return "bad_request";
+            }
+        case 401:
+            return "unauthenticated";
+        case 403:
+            return "forbidden";
+        case 404:
+            return "not_found";
+        case 405:
+            return "method_not_allowed";
+        case 409:
+            return e.scim_type() == ScimType::kUniqueness ? "already_exists" : "conflict";
+        case 410:
+            return "gone";
+        case 503:
+            return "unavailable";
+        default:
+            return "error";
+    }
+}
+
+// An error whose code is not derived from its status.
+struct CodedError : Error {
+    CodedError(int status, std::string stable_code, std::string message)
+        : Error(status, ScimType::kNone, std::move(message)), code(std::move(stable_code)) {}
+    std::string code;
+};
+
+protocol::Response json_response(int status, const json::value& body) {
+    protocol::Response res;
+    res.status = status;
+    res.headers.emplace_back("Content-Type", "application/json");
+    res.body = json::serialize(body);
+    return res;
+}
+
+protocol::Response no_content() {
+    protocol::Response res;
+    res.status = 204;
+    return res;
+}
+
+// A JSON object body whose fields are all known: unknown fields are refused, so that a typo
+// ("expire_at") is an error rather than a silent default.
+class Body {
+public:
+    Body(const protocol::Request& req, std::initializer_list<std::string_view> known) {
+        if (req.body.size() > kMaxBody) {
+            throw CodedError(413, "too_large", "the request body is larger than 64 KiB");
+        }
+        boost::system::error_code ec;
+        json::value v = json::parse(req.body.empty() ? std::string_view("{}") : req.body, ec);
+        if (ec || !v.is_object()) {
+            throw CodedError(400, "invalid_json", "the request body must be a JSON object");
+        }
+        o_ = std::move(v.as_object());
+        for (const auto& kv : o_) {
+            if (std::find(known.begin(), known.end(), std::string_view(kv.key())) == known.end()) {
+                std::string list;
+                for (std::string_view k : known) {
+                    list += (list.empty() ? "" : ", ") + std::string(k);
+                }
+                throw CodedError(400, "unknown_field",
+                                 "unknown field \"" + std::string(kv.key()) + "\"; known: " + list);
+            }
+        }
+    }
+    std::optional<std::string> str(std::string_view key, bool required = false) const {
+        const json::value* v = o_.if_contains(key);
+        if (v == nullptr || v->is_null()) {
+            if (required) {
+                throw CodedError(400, "missing_field", "\"" + std::string(key) + "\" is required");
+            }
+            return std::nullopt;
+        }
+        if (!v->is_string()) {
+            throw CodedError(400, "invalid_value", "\"" + std::string(key) + "\" must be a string");
+        }
+        return std::string(v->get_string());
+    }
+    std::optional<long long> integer(std::string_view key) const {
+        const json::value* v = o_.if_contains(key);
+        if (v == nullptr || v->is_null()) {
+            return std::nullopt;
+        }
+        if (!v->is_int64()) {
+            throw CodedError(400, "invalid_value",
+                             "\"" + std::string(key) + "\" must be an integer");
+        }
+        return v->get_int64();
+    }
+    const json::object& object() const { return o_; }
+
+private:
+    json::object o_;
+};
+
+Role role_of(const std::string& text) {
+    const auto r = core::parse_role(text);
+    if (!r) {
+        throw CodedError(400, "invalid_value",
+                         "\"" + text + "\" is not a role; roles are owner, admin, user, viewer");
+    }
+    return *r;
+}
+
+json::value opt(const std::optional<std::string>& v) {
+    return v ? json::value(json::string(*v)) : json::value(nullptr);
+}
+
+long long parse_count(const std::string* v, long long fallback, const char* name) {
+    if (v == nullptr || v->empty()) {
+        return fallback;
+    }
+    long long n = 0;
+    const auto [p, ec] = std::from_chars(v->data(), v->data() + v->size(), n);
+    if (ec != std::errc() || p != v->data() + v->size()) {
+        throw CodedError(400, "invalid_value", std::string(name) + " must be an integer");
+    }
+    return n;
+}
+
+class Handler {
+public:
+    Handler(const AdminContext& ctx, const protocol::Request& req) : ctx_(ctx), req_(req) {}
+
+    protocol::Response run() {
+        const protocol::Target t = protocol::parse_target(req_.target);
+        query_ = t.query;
+        s_ = t.segments;
+        authenticate();
+        try {
+            return route();
+        } catch (const Error& e) {
+            if (e.status() == 403) {
+                // Refused privileged attempts are part of the audit trail.
+                core::Audit a = audit();
+                a.entries.push_back({"access.refused", "request", req_.method + " " + path(), "",
+                                     json::serialize(json::object{{"reason", e.detail()}})});
+                try {
+                    ctx_.audit.append(org_, a);
+                } catch (const std::exception&) {
+                    // The refusal is answered whatever happens to its record.
+                }
+            }
+            throw;
+        }
+    }
+
+private:
+    std::string path() const { return req_.target.substr(0, req_.target.find('?')); }
+    std::string now() const { return core::format_time(ctx_.clock.now()); }
+
+    core::Audit audit(std::vector<core::AuditEntry> entries = {}) const {
+        core::Audit a;
+        a.actor = actor_.id;
+        a.request_id = req_.request_id;
+        a.at = now();
+        a.entries = std::move(entries);
+        return a;
+    }
+
+    // --- authentication -------------------------------------------------------------------
+    void authenticate() {
+        const std::string* auth = req_.header("authorization");
+        if (auth == nullptr || auth->size() < 7 ||
+            !protocol::iequals(auth->substr(0, 7), "bearer ")) {
+            throw CodedError(401, "unauthenticated",
+                             "authentication required: send Authorization: Bearer <API key>");
+        }
+        std::string secret = auth->substr(7);
+        while (!secret.empty() && (secret.back() == ' ' || secret.back() == '\t')) {
+            secret.pop_back();
+        }
+        const std::string hash = util::sha256_hex(secret);
+        const auto key = ctx_.api_keys.find_by_hash(hash);
+        if (!key || !util::constant_time_equals(key->hash, hash) || key->revoked ||
+            (key->expires && *key->expires <= now())) {
+            throw CodedError(401, "unauthenticated", "the API key is not valid");
+        }
+        const auto user = ctx_.users.find(key->org_id, key->user_id);
+        if (!user || !user->active) {
+            throw CodedError(401, "unauthenticated", "the API key's account is not active");
+        }
+        org_ = key->org_id;
+        actor_.id = "api_key:" + key->id;
+        actor_.user_id = key->user_id;
+        actor_.access =
+            core::effective_access(ctx_.access.grants_of(org_, key->user_id), true, now());
+        if (!key->last_used || key->last_used->substr(0, 16) != now().substr(0, 16)) {
+            try {
+                ctx_.api_keys.touch(key->id, now());
+            } catch (const std::exception&) {
+            }
+        }
+    }
+
+    // --- routing --------------------------------------------------------------------------
+    bool is(std::initializer_list<std::string_view> pattern) const {
+        if (pattern.size() != s_.size()) {
+            return false;
+        }
+        std::size_t i = 0;
+        for (std::string_view p : pattern) {
+            if (p != "*" && p != s_[i]) {
+                return false;
+            }
+            ++i;
+        }
+        return true;
+    }
+
+    [[noreturn]] void not_allowed(const char* allowed) const {
+        throw CodedError(405, "method_not_allowed",
+                         "method " + req_.method + " is not allowed here; allowed: " + allowed);
+    }
+
+    protocol::Response route() {
+        const std::string& m = req_.method;
+        if (is({"me"})) {
+            return m == "GET" ? me() : (not_allowed("GET"), no_content());
+        }
+        if (is({"sites"})) {
+            return m == "GET"    ? list_sites()
+                   : m == "POST" ? create_site()
+                                 : (not_allowed("GET, POST"), no_content());
+        }
+        if (is({"sites", "*"})) {
+            return m == "PATCH"    ? rename_site(s_[1])
+                   : m == "DELETE" ? delete_site(s_[1])
+                                   : (not_allowed("PATCH, DELETE"), no_content());
+        }
+        if (is({"members"})) {
+            return m == "GET" ? list_members() : (not_allowed("GET"), no_content());
+        }
+        if (is({"members", "*"})) {
+            return m == "GET"      ? member(s_[1])
+                   : m == "DELETE" ? remove_member(s_[1])
+                                   : (not_allowed("GET, DELETE"), no_content());
+        }
+        if (is({"members", "*", "grants"})) {
+            return m == "POST"     ? grant(s_[1])
+                   : m == "DELETE" ? revoke(s_[1])
+                                   : (not_allowed("POST, DELETE"), no_content());
+        }
+        if (is({"members", "*", "sites", "*"})) {
+            return m == "DELETE" ? remove_from_site(s_[1], s_[3])
+                                 : (not_allowed("DELETE"), no_content());
+        }
+        if (is({"groups", "*", "roles"})) {
+            return m == "GET"   ? group_roles(s_[1])
+                   : m == "PUT" ? set_group_roles(s_[1])
+                                : (not_allowed("GET, PUT"), no_content());
+        }
+        if (is({"naming-rules"})) {
+            return m == "GET"    ? list_rules()
+                   : m == "POST" ? create_rule()
+                                 : (not_allowed("GET, POST"), no_content());
+        }
+        if (is({"naming-rules", "*"})) {
+            return m == "DELETE" ? delete_rule(s_[1]) : (not_allowed("DELETE"), no_content());
+        }
+        if (is({"scim-tokens"})) {
+            return m == "GET"    ? list_tokens()
+                   : m == "POST" ? create_token()
+                                 : (not_allowed("GET, POST"), no_content());
+        }
+        if (is({"scim-tokens", "*"})) {
+            return m == "DELETE" ? revoke_token(s_[1]) : (not_allowed("DELETE"), no_content());
+        }
+        if (is({"api-keys"})) {
+            return m == "GET"    ? list_keys()
+                   : m == "POST" ? create_key()
+                                 : (not_allowed("GET, POST"), no_content());
+        }
+        if (is({"api-keys", "*"})) {
+            return m == "DELETE" ? revoke_key(s_[1]) : (not_allowed("DELETE"), no_content());
+        }
+        if (is({"audit"})) {
+            return m == "GET" ? list_audit() : (not_allowed("GET"), no_content());
+        }
+        throw CodedError(404, "not_found", "no endpoint " + path());
+    }
+
+    // --- shared -----------------------------------------------------------------------------
+    json::object access_json(const core::EffectiveAccess& a) const {
+        json::object sites;
+        for (const auto& [site, role] : a.site_roles) {
+            sites[site] = core::role_name(role);
+        }
+        return json::object{{"org_role", a.org_role ? json::value(core::role_name(*a.org_role))
+                                                    : json::value(nullptr)},
+                            {"site_roles", std::move(sites)}};
+    }
+
+    static json::object grant_json(const core::Grant& g, const std::string& now) {
+        json::object o{{"scope", g.site_id.empty() ? std::string("org") : "site:" + g.site_id},
+                       {"role", core::role_name(g.role)},
+                       {"source", core::source_name(g.source)},
+                       {"expires_at", opt(g.expires)},
+                       {"expired", g.expired(now)}};
+        if (!g.id.empty()) {
+            o["id"] = g.id;
+        }
+        if (g.source == core::GrantSource::kScimGroup) {
+            o["group"] = g.source_ref;
+            o["binding"] = g.created_by;  // "manual" or "rule:<id>"
+        }
+        return o;
+    }
+
+    core::UserRecord account(const std::string& id) const {
+        auto u = ctx_.users.find(org_, id);
+        if (!u) {
+            throw CodedError(404, "not_found", "no member " + id);
+        }
+        return std::move(*u);
+    }
+
+    // "org", "site:<id or name>" → "" or the site's id.
+    std::string scope_site(const std::string& scope) const {
+        if (scope == "org") {
+            return "";
+        }
+        if (scope.rfind("site:", 0) == 0 && scope.size() > 5) {
+            const auto site = ctx_.access.find_site(org_, scope.substr(5));
+            if (!site) {
+                throw CodedError(404, "not_found", "no site " + scope.substr(5));
+            }
+            return site->id;
+        }
+        throw CodedError(
+            400, "invalid_value",
+            "scope must be \"org\" or \"site:<site id or name>\"; got \"" + scope + "\"");
+    }
+
+    core::EffectiveAccess access_of(const core::UserRecord& u) const {
+        return core::effective_access(ctx_.access.grants_of(org_, u.id), u.active, now());
+    }
+
+    // DESIGN §2 rule 3 for a change that takes `u`'s ownership away.
+    void check_last_owner(const core::UserRecord& u, const core::EffectiveAccess& before) const {
+        if (before.org_role == Role::kOwner) {
+            core::check_last_owner(true, true, ctx_.access.count_active_owners(org_, now()));
+        }
+        (void)u;
+    }
+
+    // --- me -----------------------------------------------------------------------------------
+    protocol::Response me() {
+        const core::UserRecord u = account(actor_.user_id);
+        return json_response(200, json::object{{"organization", org_},
+                                               {"account", u.id},
+                                               {"userName", u.user_name},
+                                               {"access", access_json(actor_.access)}});
+    }
+
+    // --- sites ----------------------------------------------------------------------------------
+    static json::object site_json(const core::Site& s) {
+        return json::object{{"id", s.id}, {"name", s.name}, {"url", s.url}, {"created", s.created}};
+    }
+
+    protocol::Response list_sites() {
+        json::array out;
+        for (const auto& s : ctx_.access.list_sites(org_)) {
+            out.push_back(site_json(s));
+        }
+        return json_response(200, json::object{{"sites", std::move(out)}});
+    }
+
+    static void check_site_name(const std::string& name) {
+        if (name.empty() || name.size() > 200 || name.find(':') != std::string::npos) {
+            throw CodedError(400, "invalid_value",
+                             "a site name is 1 to 200 characters without \":\"");
+        }
+    }
+
+    protocol::Response create_site() {
+        core::authorize_org_admin(actor_, "sites");
+        const Body b(req_, {"name", "url"});
+        core::Site s;
+        s.id = util::uuid_v4();
+        s.org_id = org_;
+        s.name = *b.str("name", true);
+        check_site_name(s.name);
+        s.url = b.str("url").value_or("");
+        s.created = now();
+        ctx_.access.insert_site(s, audit());
+        return json_response(201, site_json(s));
+    }
+
+    protocol::Response rename_site(const std::string& id) {
+        core::authorize_org_admin(actor_, "sites");
+        const Body b(req_, {"name"});
+        const std::string name = *b.str("name", true);
+        check_site_name(name);
+        const auto site = ctx_.access.find_site(org_, id);
+        if (!site || !ctx_.access.rename_site(org_, site->id, name, audit())) {
+            throw CodedError(404, "not_found", "no site " + id);
+        }
+        return json_response(200, site_json(*ctx_.access.find_site(org_, site->id)));
+    }
+
+    protocol::Response delete_site(const std::string& id) {
+        core::authorize_org_admin(actor_, "sites");
+        const auto site = ctx_.access.find_site(org_, id);
+        if (!site || !ctx_.access.delete_site(org_, site->id, audit())) {
+            throw CodedError(404, "not_found", "no site " + id);
+        }
+        return no_content();
+    }
+
+    // --- members --------------------------------------------------------------------------------
+    json::object member_json(const core::UserRecord& u,
+                             const std::vector<core::Grant>& grants) const {
+        const auto a = core::effective_access(grants, u.active, now());
+        std::set<std::string> sources;
+        for (const auto& g : grants) {
+            sources.insert(std::string(core::source_name(g.source)));
+        }
+        json::array src;
+        for (const auto& x : sources) {
+            src.emplace_back(x);
+        }
+        return json::object{
+            {"id", u.id},         {"userName", u.user_name},  {"displayName", opt(u.display_name)},
+            {"active", u.active}, {"access", access_json(a)}, {"sources", std::move(src)}};
+    }
+
+    // Whether the actor may see `a`'s member: org admins see everyone; a site admin the
+    // members with access to a site they administer.
+    bool visible(const core::EffectiveAccess& target) const {
+        if (actor_.system || (actor_.access.org_role && *actor_.access.org_role >= Role::kAdmin)) {
+            return true;
+        }
+        for (const auto& [site, role] : actor_.access.site_roles) {
+            if (role == Role::kAdmin && (target.org_role || target.site_roles.count(site) > 0)) {
+                return true;
+            }
+        }
+        return false;
+    }
+
+    protocol::Response list_members() {
+        core::authorize_read_members(actor_);
+        const auto* role_q = query_.get("role");
+        const auto* site_q = query_.get("site");
+        const auto* source_q = query_.get("source");
+        const auto* active_q = query_.get("active");
+        const long long start =
+            std::max<long long>(1, parse_count(query_.get("start"), 1, "start"));
+        const long long count =
+            std::clamp<long long>(parse_count(query_.get("count"), 100, "count"), 0, kMaxCount);
+        std::optional<Role> role;
+        if (role_q != nullptr && !role_q->empty()) {
+            role = role_of(*role_q);
+        }
+        std::string site;
+        if (site_q != nullptr && !site_q->empty()) {
+            site = scope_site("site:" + *site_q);
+        }
+        std::optional<core::GrantSource> source;
+        if (source_q != nullptr && !source_q->empty()) {
+            source = core::parse_source(*source_q);
+            if (!source) {
+                throw CodedError(400, "invalid_value", "unknown source \"" + *source_q + "\"");
+            }
+        }
+        std::optional<bool> active;
+        if (active_q != nullptr && !active_q->empty()) {
+            active = *active_q == "true";
+        }
+        const bool org_admin = actor_.access.org_role && *actor_.access.org_role >= Role::kAdmin;
+        const bool filtered = role || !site.empty() || source || active || !org_admin;
+        const std::string t = now();
+        const auto matches = [&](const core::UserRecord& u, const std::vector<core::Grant>& g) {
+            const auto a = core::effective_access(g, u.active, t);
+            if (active && u.active != *active) {
+                return false;
+            }
+            if (!visible(a)) {
+                return false;
+            }
+            if (source && std::none_of(g.begin(), g.end(), [&](const core::Grant& x) {
+                    return x.source == *source && !x.expired(t);
+                })) {
+                return false;
+            }
+            if (!site.empty()) {
+                const auto r = a.on_site(site);
+                return r && (!role || *r == *role);
+            }
+            return !role || a.org_role == role;
+        };
+        json::array out;
+        long long total = 0;
+        // Unfiltered: one page of accounts. Filtered: the organization's accounts in pages,
+        // each page's grants read at once.
+        core::ListQuery q;
+        q.count = filtered ? kMaxCount : count;
+        q.start_index = filtered ? 1 : start;
+        for (;;) {
+            const auto page = ctx_.users.list(org_, q);
+            std::vector<std::string> ids;
+            for (const auto& u : page.items) {
+                ids.push_back(u.id);
+            }
+            auto grants = ctx_.access.grants_of_many(org_, ids);
+            if (!filtered) {
+                total = page.total;
+                for (const auto& u : page.items) {
+                    out.push_back(member_json(u, grants[u.id]));
+                }
+                break;
+            }
+            for (const auto& u : page.items) {
+                if (matches(u, grants[u.id])) {
+                    ++total;
+                    if (total >= start && static_cast<long long>(out.size()) < count) {
+                        out.push_back(member_json(u, grants[u.id]));
+                    }
+                }
+            }
+            if (static_cast<long long>(page.items.size()) < q.count) {
+                break;
+            }
+            q.start_index += q.count;
+        }
+        return json_response(200, json::object{{"total", total},
+                                               {"start", start},
+                                               {"count", out.size()},
+                                               {"members", std::move(out)}});
+    }
+
+    // One member's access with the grants that produce it: for each scope, the effective
+    // role and the grants behind it ("why does this person have admin on site X?").
+    protocol::Response member(const std::string& id) {
+        core::authorize_read_members(actor_);
+        const core::UserRecord u = account(id);
+        const auto grants = ctx_.access.grants_of(org_, u.id);
+        const auto a = core::effective_access(grants, u.active, now());
+        if (!visible(a) && u.id != actor_.user_id) {
+            throw CodedError(404, "not_found", "no member " + id);
+        }
+        json::object o = member_json(u, grants);
+        json::array list;
+        for (const auto& g : grants) {
+            list.push_back(grant_json(g, now()));
+        }
+        o["grants"] = std::move(list);
+        json::array why;
+        const std::string t = now();
+        const auto explain = [&](const std::string& site, Role role) {
+            json::array because;
+            for (const auto& g : grants) {
+                if (g.expired(t) || !u.active) {
+                    continue;
+                }
+                const bool org_grant = g.org_scope();
+                const Role gives =
+                    org_grant && !site.empty() ? core::site_equivalent(g.role) : g.role;
+                if ((org_grant || g.site_id == site) && gives == role) {
+                    because.push_back(grant_json(g, t));
+                }
+            }
+            why.push_back(
+                json::object{{"scope", site.empty() ? std::string("org") : "site:" + site},
+                             {"role", core::role_name(role)},
+                             {"because", std::move(because)}});
+        };
+        if (a.org_role) {
+            explain("", *a.org_role);
+        }
+        for (const auto& [site, role] : a.site_roles) {
+            explain(site, role);
+        }
+        o["why"] = std::move(why);
+        return json_response(200, o);
+    }
+
+    // The manual grant of `u` at the scope, if any.
+    std::optional<core::Grant> manual_grant(const std::vector<core::Grant>& grants,
+                                            const std::string& site) const {
+        for (const auto& g : grants) {
+            if (g.source == core::GrantSource::kManual && g.site_id == site) {
+                return g;
+            }
+        }
+        return std::nullopt;
+    }
+
+    protocol::Response grant(const std::string& id) {
+        const Body b(req_, {"scope", "role", "expires_at"});
+        const core::UserRecord u = account(id);
+        const std::string site = scope_site(*b.str("scope", true));
+        const Role role = role_of(*b.str("role", true));
+        std::optional<std::string> expires = b.str("expires_at");
+        if (expires) {
+            std::chrono::system_clock::time_point tp;
+            if (!core::parse_time(*expires, tp)) {
+                throw CodedError(400, "invalid_value",
+                                 "expires_at must be an RFC 3339 time, e.g. 2027-01-31T00:00:00Z");
+            }
+            expires = core::format_time(tp);
+            if (*expires <= now()) {
+                throw CodedError(400, "invalid_value", "expires_at is in the past");
+            }
+        }
+        const auto grants = ctx_.access.grants_of(org_, u.id);
+        const auto before = manual_grant(grants, site);
+        const auto target = core::effective_access(grants, u.active, now());
+        core::authorize_role_change(
+            actor_, site, before ? std::optional(before->role) : std::nullopt, role, target);
+        if (before && before->role == Role::kOwner && role != Role::kOwner) {
+            check_last_owner(u, target);
+        }
+        core::Grant g;
+        g.id = util::uuid_v4();
+        g.org_id = org_;
+        g.user_id = u.id;
+        g.site_id = site;
+        g.role = role;
+        g.source = core::GrantSource::kManual;
+        g.expires = expires;
+        g.created = now();
+        g.created_by = actor_.id;
+        ctx_.access.put_grant(g, audit());
+        return member(u.id);
+    }
+
+    protocol::Response revoke(const std::string& id) {
+        const core::UserRecord u = account(id);
+        const auto* scope = query_.get("scope");
+        if (scope == nullptr) {
+            throw CodedError(400, "missing_field",
+                             "say which grant: ?scope=org or ?scope=site:<site>");
+        }
+        const std::string site = scope_site(*scope);
+        const auto grants = ctx_.access.grants_of(org_, u.id);
+        const auto before = manual_grant(grants, site);
+        if (!before) {
+            throw CodedError(404, "not_found",
+                             "no grant made in the admin API at " + *scope +
+                                 "; grants from groups, SCIM roles, domains and invitations "
+                                 "change at their source");
+        }
+        const auto target = core::effective_access(grants, u.active, now());
+        core::authorize_role_change(actor_, site, before->role, std::nullopt, target);
+        if (before->role == Role::kOwner) {
+            check_last_owner(u, target);
+        }
+        ctx_.access.revoke_grants(org_, u.id, site, core::GrantSource::kManual, audit());
+        return no_content();
+    }
+
+    protocol::Response remove_from_site(const std::string& id, const std::string& site_key) {
+        const core::UserRecord u = account(id);
+        const std::string site = scope_site("site:" + site_key);
+        const auto grants = ctx_.access.grants_of(org_, u.id);
+        const auto before = manual_grant(grants, site);
+        const auto target = core::effective_access(grants, u.active, now());
+        core::authorize_role_change(actor_, site,
+                                    before ? std::optional(before->role) : std::nullopt,
+                                    std::nullopt, target);
+        ctx_.access.revoke_grants(org_, u.id, site, core::GrantSource::kManual, audit());
+        return no_content();
+    }
+
+    protocol::Response remove_member(const std::string& id) {
+        const core::UserRecord u = account(id);
+        const auto target = access_of(u);
+        core::authorize_role_change(actor_, "", target.org_role, std::nullopt, target);
+        check_last_owner(u, target);
+        ctx_.users.remove(org_, u.id,
+                          audit({{"account.deleted", "account", u.id, u.document, ""}}));
+        return no_content();
+    }
+
+    // --- group role bindings and naming rules ---------------------------------------------------
+    protocol::Response group_roles(const std::string& id) {
+        core::authorize_org_admin(actor_, "group role bindings");
+        if (!ctx_.groups.find(org_, id, false)) {
+            throw CodedError(404, "not_found", "no group " + id);
+        }
+        json::array out;
+        for (const auto& r : ctx_.access.group_roles(org_, id)) {
+            out.push_back(json::object{
+                {"scope", r.site_id.empty() ? std::string("org") : "site:" + r.site_id},
+                {"role", core::role_name(r.role)},
+                {"origin", r.origin}});
+        }
+        return json_response(200, json::object{{"group", id}, {"roles", std::move(out)}});
+    }
+
+    protocol::Response set_group_roles(const std::string& id) {
+        core::authorize_org_admin(actor_, "group role bindings");
+        const Body b(req_, {"roles"});
+        if (!ctx_.groups.find(org_, id, false)) {
+            throw CodedError(404, "not_found", "no group " + id);
+        }
+        const json::value* roles = b.object().if_contains("roles");
+        if (roles == nullptr || !roles->is_array()) {
+            throw CodedError(400, "missing_field",
+                             "\"roles\" is required: [{\"scope\": \"org\", \"role\": \"user\"}]");
+        }
+        std::vector<core::GroupRole> out;
+        for (const json::value& v : roles->get_array()) {
+            if (!v.is_object()) {
+                throw CodedError(400, "invalid_value", "each role is {\"scope\", \"role\"}");
+            }
+            for (const auto& kv : v.get_object()) {
+                if (kv.key() != "scope" && kv.key() != "role") {
+                    throw CodedError(400, "unknown_field",
+                                     "unknown field \"" + std::string(kv.key()) +
+                                         "\" in a role; known: scope, role");
+                }
+            }
+            const json::value* scope = v.get_object().if_contains("scope");
+            const json::value* role = v.get_object().if_contains("role");
+            if (scope == nullptr || !scope->is_string() || role == nullptr || !role->is_string()) {
+                throw CodedError(400, "invalid_value",
+                                 "each role is {\"scope\", \"role\"} strings");
+            }
+            core::GroupRole r;
+            r.group_id = id;
+            r.site_id = scope_site(std::string(scope->get_string()));
+            r.role = role_of(std::string(role->get_string()));
+            if (r.role == Role::kOwner) {
+                throw CodedError(400, "invalid_value", "a group binding never grants owner");
+            }
+            // Nobody grants above their own level, through a group either.
+            core::authorize_role_change(actor_, r.site_id, std::nullopt, r.role,
+                                        core::EffectiveAccess{});
+            out.push_back(std::move(r));
+        }
+        ctx_.access.set_group_roles(org_, id, out, audit());
+        return group_roles(id);
+    }
+
+    static json::object rule_json(const core::NamingRule& r) {
+        return json::object{{"id", r.id},
+                            {"pattern", r.pattern},
+                            {"role", r.role},
+                            {"site", r.site},
+                            {"created", r.created}};
+    }
+
+    protocol::Response list_rules() {
+        core::authorize_org_admin(actor_, "naming rules");
+        json::array out;
+        for (const auto& r : ctx_.access.naming_rules(org_)) {
+            out.push_back(rule_json(r));
+        }
+        return json_response(200, json::object{{"rules", std::move(out)}});
+    }
+
+    protocol::Response create_rule() {
+        core::authorize_org_admin(actor_, "naming rules");
+        const Body b(req_, {"pattern", "role", "site"});
+        core::NamingRule r;
+        r.id = util::uuid_v4();
+        r.org_id = org_;
+        r.pattern = *b.str("pattern", true);
+        r.role = *b.str("role", true);
+        r.site = b.str("site").value_or("");
+        r.created = now();
+        core::validate_rule(r);
+        ctx_.access.insert_rule(r, audit());
+        return json_response(201, rule_json(r));
+    }
+
+    protocol::Response delete_rule(const std::string& id) {
+        core::authorize_org_admin(actor_, "naming rules");
+        if (!ctx_.access.delete_rule(org_, id, audit())) {
+            throw CodedError(404, "not_found", "no naming rule " + id);
+        }
+        return no_content();
+    }
+
+    // --- SCIM tokens and API keys --------------------------------------------------------------
+    std::optional<std::string> expiry_in_days(const Body& b) const {
+        const auto days = b.integer("expires_in_days");
+        if (!days) {
+            return std::nullopt;
+        }
+        if (*days < 1 || *days > 36500) {
+            throw CodedError(400, "invalid_value", "expires_in_days is 1 to 36500");
+        }
+        return core::format_time(ctx_.clock.now() + std::chrono::hours(24 * *days));
+    }
+
+    protocol::Response list_tokens() {
+        core::authorize_org_admin(actor_, "SCIM tokens");
+        json::array out;
+        for (const auto& t : ctx_.tokens.list(org_)) {
+            out.push_back(json::object{{"id", t.id},
+                                       {"name", t.name},
+                                       {"created", t.created},
+                                       {"expires", opt(t.expires)},
+                                       {"revoked", opt(t.revoked)},
+                                       {"last_used", opt(t.last_used)}});
+        }
+        return json_response(200, json::object{{"tokens", std::move(out)}});
+    }
+
+    protocol::Response create_token() {
+        core::authorize_org_admin(actor_, "SCIM tokens");
+        const Body b(req_, {"name", "expires_in_days"});
+        const std::string secret = util::new_secret("scimd_");
+        core::ScimToken t;
+        t.id = util::uuid_v4();
+        t.org_id = org_;
+        t.name = *b.str("name", true);
+        t.hash = util::sha256_hex(secret);
+        t.created = now();
+        t.expires = expiry_in_days(b);
+        ctx_.tokens.insert(t, audit({{"token.created", "token", t.id, "",
+                                      json::serialize(json::object{{"name", t.name}})}}));
+        return json_response(
+            201,
+            json::object{
+                {"id", t.id}, {"name", t.name}, {"expires", opt(t.expires)}, {"secret", secret}});
+    }
+
+    protocol::Response revoke_token(const std::string& id) {
+        core::authorize_org_admin(actor_, "SCIM tokens");
+        if (!ctx_.tokens.revoke(org_, id, now(), audit({{"token.revoked", "token", id, "", ""}}))) {
+            throw CodedError(404, "not_found", "no active SCIM token " + id);
+        }
+        return no_content();
+    }
+
+    bool org_admin() const {
+        return actor_.access.org_role && *actor_.access.org_role >= Role::kAdmin;
+    }
+
+    protocol::Response list_keys() {
+        json::array out;
+        for (const auto& k : ctx_.api_keys.list(org_)) {
+            if (!org_admin() && k.user_id != actor_.user_id) {
+                continue;  // one's own keys; org admins see all
+            }
+            out.push_back(json::object{{"id", k.id},
+                                       {"account", k.user_id},
+                                       {"name", k.name},
+                                       {"created", k.created},
+                                       {"expires", opt(k.expires)},
+                                       {"revoked", opt(k.revoked)},
+                                       {"last_used", opt(k.last_used)}});
+        }
+        return json_response(200, json::object{{"api_keys", std::move(out)}});
+    }
+
+    protocol::Response create_key() {
+        const Body b(req_, {"name", "expires_in_days"});
+        const std::string secret = util::new_secret(kApiKeyPrefix);
+        core::ApiKey k;
+        k.id = util::uuid_v4();
+        k.org_id = org_;
+        k.user_id = actor_.user_id;  // a key acts as its account: one makes keys for oneself
+        k.name = *b.str("name", true);
+        k.hash = util::sha256_hex(secret);
+        k.created = now();
+        k.expires = expiry_in_days(b);
+        ctx_.api_keys.insert(
+            k, audit({{"api_key.created", "api_key", k.id, "",
+                       json::serialize(json::object{{"name", k.name}, {"account", k.user_id}})}}));
+        return json_response(
+            201,
+            json::object{
+                {"id", k.id}, {"name", k.name}, {"expires", opt(k.expires)}, {"secret", secret}});
+    }
+
+    protocol::Response revoke_key(const std::string& id) {
+        bool mine = false;
+        for (const auto& k : ctx_.api_keys.list(org_)) {
+            mine = mine || (k.id == id && k.user_id == actor_.user_id);
+        }
+        if (!mine && !org_admin()) {
+            throw Error::forbidden(
+                "only organization owners and admins revoke other accounts' "
+                "API keys");
+        }
+        if (!ctx_.api_keys.revoke(org_, id, now(),
+                                  audit({{"api_key.revoked", "api_key", id, "", ""}}))) {
+            throw CodedError(404, "not_found", "no active API key " + id);
+        }
+        return no_content();
+    }
+
+    // --- audit trail -----------------------------------------------------------------------------
+    protocol::Response list_audit() {
+        core::authorize_org_admin(actor_, "the audit trail");
+        core::AuditQuery q;
+        const auto take = [&](const char* name, std::optional<std::string>& out) {
+            if (const auto* v = query_.get(name); v && !v->empty()) {
+                out = *v;
+            }
+        };
+        take("actor", q.actor);
+        take("action", q.action);
+        take("target", q.target_id);
+        for (const char* name : {"from", "to"}) {
+            if (const auto* v = query_.get(name); v && !v->empty()) {
+                std::chrono::system_clock::time_point tp;
+                if (!core::parse_time(*v, tp)) {
+                    throw CodedError(400, "invalid_value",
+                                     std::string(name) + " must be an RFC 3339 time");
+                }
+                (std::string_view(name) == "from" ? q.from : q.to) = core::format_time(tp);
+            }
+        }
+        q.start_index = std::max<long long>(1, parse_count(query_.get("start"), 1, "start"));
+        q.count = std::clamp<long long>(parse_count(query_.get("count"), 100, "count"), 0, 1000);
+        const auto page = ctx_.audit.list(org_, q);
+        json::array out;
+        const auto parsed = [](const std::string& text) -> json::value {
+            if (text.empty()) {
+                return nullptr;
+            }
+            boost::system::error_code ec;
+            json::value v = json::parse(text, ec);
+            return ec ? json::value(json::string(text)) : v;
+        };
+        for (const auto& e : page.items) {
+            out.push_back(json::object{{"seq", e.seq},
+                                       {"at", e.at},
+                                       {"actor", e.actor},
+                                       {"action", e.action},
+                                       {"target_type", e.target_type},
+                                       {"target", e.target_id},
+                                       {"before", parsed(e.before)},
+                                       {"after", parsed(e.after)},
+                                       {"request_id", e.request_id}});
+        }
+        return json_response(200, json::object{{"total", page.total},
+                                               {"start", q.start_index},
+                                               {"count", out.size()},
+                                               {"events", std::move(out)}});
+    }
+
+    const AdminContext& ctx_;
+    const protocol::Request& req_;
+    protocol::Query query_;
+    std::vector<std::string> s_;
+    std::string org_;
+    core::Actor actor_;
+};
+
+}  // namespace
+
+protocol::Response AdminApi::handle(const protocol::Request& req) const {
+    try {
+        return Handler(ctx_, req).run();
+    } catch (const CodedError& e) {
+        protocol::Response res =
+            json_response(e.status(), json::object{{"code", e.code}, {"message", e.detail()}});
+        if (e.status() == 401) {
+            res.headers.emplace_back("WWW-Authenticate", "Bearer realm=\"scimd\"");
+        }
+        return res;
+    } catch (const Error& e) {
+        protocol::Response res =
+            json_response(e.status(), json::object{{"code", code_of(e)}, {"message", e.detail()}});
+        if (e.status() == 503) {
+            res.headers.emplace_back("Retry-After", "1");
+        }
+        return res;
+    }
+}
+
+}  // namespace scimd::api

@@ -1,0 +1,303 @@
+#include "scimd/core/access.hpp"
+
+#include <algorithm>
+#include <cctype>
+#include <regex>
+
+#include "scimd/error.hpp"
+
+namespace scimd::core {
+namespace {
+
+bool same(std::string_view a, std::string_view b) {
+    return a.size() == b.size() && std::equal(a.begin(), a.end(), b.begin(), [](char x, char y) {
+               return std::tolower(static_cast<unsigned char>(x)) ==
+                      std::tolower(static_cast<unsigned char>(y));
+           });
+}
+
+std::string scope_name(const std::string& site_id) {
+    return site_id.empty() ? "the organization" : "site " + site_id;
+}
+
+bool is_org_admin(const Actor& a) {
+    return a.access.org_role && *a.access.org_role >= Role::kAdmin;
+}
+
+bool is_owner(const Actor& a) { return a.access.org_role == Role::kOwner; }
+
+}  // namespace
+
+std::string_view role_name(Role role) noexcept {
+    switch (role) {
+        case Role::kViewer:
+            return "viewer";
+        case Role::kUser:
+            return "user";
+        case Role::kAdmin:
+            return "admin";
+        case Role::kOwner:
+            return "owner";
+    }
+    return "viewer";
+}
+
+std::optional<Role> parse_role(std::string_view text) noexcept {
+    for (Role r : {Role::kViewer, Role::kUser, Role::kAdmin, Role::kOwner}) {
+        if (same(text, role_name(r))) {
+            return r;
+        }
+    }
+    return std::nullopt;
+}
+
+Role site_equivalent(Role org_role) noexcept {
+    return org_role == Role::kOwner ? Role::kAdmin : org_role;
+}
+
+std::string_view source_name(GrantSource source) noexcept {
+    switch (source) {
+        case GrantSource::kManual:
+            return "manual";
+        case GrantSource::kInvitation:
+            return "invitation";
+        case GrantSource::kDomainDefault:
+            return "domain_default";
+        case GrantSource::kScimGroup:
+            return "scim_group";
+        case GrantSource::kScimRoles:
+            return "scim_roles";
+    }
+    return "manual";
+}
+
+std::optional<GrantSource> parse_source(std::string_view text) noexcept {
+    for (GrantSource s :
+         {GrantSource::kManual, GrantSource::kInvitation, GrantSource::kDomainDefault,
+          GrantSource::kScimGroup, GrantSource::kScimRoles}) {
+        if (same(text, source_name(s))) {
+            return s;
+        }
+    }
+    return std::nullopt;
+}
+
+namespace {
+
+constexpr std::size_t kMaxPattern = 256;
+// Names longer than this are not matched: a regular expression's cost grows with its input.
+constexpr std::size_t kMaxMatchedName = 256;
+
+// "$N" → N; 0 when `v` is not a capture reference.
+unsigned capture_index(const std::string& v) {
+    if (v.size() < 2 || v[0] != '$') {
+        return 0;
+    }
+    unsigned n = 0;
+    for (std::size_t i = 1; i < v.size(); ++i) {
+        if (v[i] < '0' || v[i] > '9' || n > 99) {
+            return 0;
+        }
+        n = n * 10 + static_cast<unsigned>(v[i] - '0');
+    }
+    return n;
+}
+
+}  // namespace
+
+void validate_rule(const NamingRule& rule) {
+    if (rule.pattern.empty() || rule.pattern.size() > kMaxPattern) {
+        throw Error::invalid_value("pattern must be a regular expression of 1 to " +
+                                   std::to_string(kMaxPattern) + " characters");
+    }
+    std::regex re;
+    try {
+        re = std::regex(rule.pattern, std::regex::ECMAScript);
+    } catch (const std::regex_error& e) {
+        throw Error::invalid_value("pattern is not a valid regular expression: " +
+                                   std::string(e.what()));
+    }
+    const unsigned groups = static_cast<unsigned>(re.mark_count());
+    const auto check_capture = [&](const std::string& field, const std::string& v) {
+        const unsigned n = capture_index(v);
+        if (n > groups || (n == 0 && !v.empty() && v[0] == '$')) {
+            throw Error::invalid_value(field + " \"" + v +
+                                       "\" names no capture of the pattern (it has " +
+                                       std::to_string(groups) + ")");
+        }
+        return n > 0;
+    };
+    if (!check_capture("role", rule.role)) {
+        const auto r = parse_role(rule.role);
+        if (!r) {
+            throw Error::invalid_value(
+                "role must be viewer, user, admin or a capture such as "
+                "\"$1\"; got \"" +
+                rule.role + "\"");
+        }
+        if (*r == Role::kOwner) {
+            throw Error::invalid_value("a group binding never grants owner");
+        }
+    }
+    check_capture("site", rule.site);
+}
+
+std::vector<GroupRole> bindings_from_rules(const std::vector<NamingRule>& rules,
+                                           const std::vector<Site>& sites,
+                                           const std::string& group_id,
+                                           const std::string& display_name) {
+    std::vector<GroupRole> out;
+    if (display_name.size() > kMaxMatchedName) {
+        return out;
+    }
+    for (const NamingRule& rule : rules) {
+        std::smatch m;
+        std::regex re;
+        try {
+            re = std::regex(rule.pattern, std::regex::ECMAScript);
+        } catch (const std::regex_error&) {
+            continue;  // validated when stored; an old rule that no longer compiles binds nothing
+        }
+        if (!std::regex_match(display_name, m, re)) {
+            continue;
+        }
+        const auto value = [&](const std::string& v) {
+            const unsigned n = capture_index(v);
+            return n > 0 && n < m.size() ? m[n].str() : v;
+        };
+        const auto role = parse_role(value(rule.role));
+        if (!role || *role == Role::kOwner) {
+            continue;
+        }
+        GroupRole b;
+        b.group_id = group_id;
+        b.role = *role;
+        b.origin = "rule:" + rule.id;
+        const std::string site = value(rule.site);
+        if (!site.empty()) {
+            const auto it = std::find_if(sites.begin(), sites.end(),
+                                         [&](const Site& s) { return same(s.name, site); });
+            if (it == sites.end()) {
+                continue;
+            }
+            b.site_id = it->id;
+        }
+        out.push_back(std::move(b));
+    }
+    return out;
+}
+
+std::optional<Role> EffectiveAccess::on_site(const std::string& site_id) const {
+    std::optional<Role> best;
+    if (org_role) {
+        best = site_equivalent(*org_role);
+    }
+    if (auto it = site_roles.find(site_id); it != site_roles.end()) {
+        best = best ? std::max(*best, it->second) : it->second;
+    }
+    return best;
+}
+
+EffectiveAccess effective_access(const std::vector<Grant>& grants,
+                                 bool active,
+                                 std::string_view now) {
+    EffectiveAccess out;
+    if (!active) {
+        return out;
+    }
+    for (const Grant& g : grants) {
+        if (g.expired(now)) {
+            continue;
+        }
+        if (g.org_scope()) {
+            out.org_role = out.org_role ? std::max(*out.org_role, g.role) : g.role;
+        } else {
+            // A site role is at most admin, whatever a stored row says.
+            const Role r = std::min(g.role, Role::kAdmin);
+            auto [it, inserted] = out.site_roles.emplace(g.site_id, r);
+            if (!inserted) {
+                it->second = std::max(it->second, r);
+            }
+        }
+    }
+    // Only the sites where a site grant adds to the organization role are listed.
+    if (out.org_role) {
+        const Role floor = site_equivalent(*out.org_role);
+        std::erase_if(out.site_roles, [&](const auto& kv) { return kv.second <= floor; });
+    }
+    return out;
+}
+
+void authorize_role_change(const Actor& actor,
+                           const std::string& site_id,
+                           std::optional<Role> before,
+                           std::optional<Role> after,
+                           const EffectiveAccess& target) {
+    if (!site_id.empty() && after == Role::kOwner) {
+        throw Error::invalid_value(
+            "owner is an organization role; a site role is viewer, user "
+            "or admin");
+    }
+    if (actor.system) {
+        return;
+    }
+    const bool touches_owner =
+        before == Role::kOwner || after == Role::kOwner || target.org_role == Role::kOwner;
+    if (touches_owner && !is_owner(actor)) {
+        throw Error::forbidden("only an owner grants, changes or removes an owner's access");
+    }
+    const Role own = actor.access.org_role.value_or(Role::kViewer);
+    if (site_id.empty()) {
+        if (!is_org_admin(actor)) {
+            throw Error::forbidden("only organization owners and admins manage organization roles");
+        }
+        if (after && *after > own) {
+            throw Error::forbidden("nobody grants a role above their own: you are " +
+                                   std::string(role_name(own)) + ", the grant is " +
+                                   std::string(role_name(*after)));
+        }
+        return;
+    }
+    if (is_org_admin(actor)) {
+        return;
+    }
+    if (actor.access.on_site(site_id) != Role::kAdmin) {
+        throw Error::forbidden(
+            "a site admin manages access only on the sites they administer; "
+            "you are not an admin of " +
+            scope_name(site_id));
+    }
+}
+
+void check_last_owner(bool target_is_active_owner,
+                      bool change_removes_ownership,
+                      long long active_owners) {
+    if (target_is_active_owner && change_removes_ownership && active_owners <= 1) {
+        throw Error::conflict(
+            "this is the organization's last active owner: it cannot be removed, deactivated "
+            "or downgraded; make another owner first");
+    }
+}
+
+void authorize_read_members(const Actor& actor) {
+    if (actor.system || is_org_admin(actor)) {
+        return;
+    }
+    for (const auto& [site, role] : actor.access.site_roles) {
+        if (role == Role::kAdmin) {
+            return;
+        }
+    }
+    throw Error::forbidden(
+        "only organization owners and admins, and site admins, see members "
+        "and their access");
+}
+
+void authorize_org_admin(const Actor& actor, std::string_view what) {
+    if (actor.system || is_org_admin(actor)) {
+        return;
+    }
+    throw Error::forbidden("only organization owners and admins manage " + std::string(what));
+}
+
+}  // namespace scimd::core
