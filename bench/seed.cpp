@@ -2,7 +2,9 @@
 // batches, through the repository) rather than over HTTPS; the measured requests go over
 // HTTPS. Prints the organization id; writes the account ids and userNames to --out.
 //
-//   scimd_seed --db URL --org NAME --users N --out FILE
+//   scimd_seed --db URL --org NAME --users N --out FILE [--owner yes]
+//
+// --owner yes makes the first account an owner of the organization (for the admin API).
 
 #include <chrono>
 #include <fstream>
@@ -22,6 +24,7 @@ using namespace scimd;  // a tool's main file
 int main(int argc, char** argv) {
     std::string db_url, org_name = "Bench", out_path = "ids.txt";
     long long n = 10000;
+    bool owner = false;
     for (int i = 1; i + 1 < argc; i += 2) {
         const std::string k = argv[i];
         const std::string v = argv[i + 1];
@@ -33,6 +36,8 @@ int main(int argc, char** argv) {
             n = std::stoll(v);
         } else if (k == "--out") {
             out_path = v;
+        } else if (k == "--owner") {
+            owner = v == "yes";
         } else {
             std::cerr << "scimd_seed: unknown option " << k << '\n';
             return 2;
@@ -53,6 +58,7 @@ int main(int argc, char** argv) {
         const std::string now = core::format_time(std::chrono::system_clock::now());
         const auto started = std::chrono::steady_clock::now();
         std::vector<core::UserRecord> batch;
+        std::string first_id;
         constexpr long long kBatch = 5000;
         for (long long i = 0; i < n; ++i) {
             core::UserRecord u;
@@ -81,11 +87,24 @@ int main(int argc, char** argv) {
             u.version = 1;
             u.created = u.last_modified = now;
             out << u.id << ' ' << u.user_name << '\n';
+            if (i == 0) {
+                first_id = u.id;
+            }
             batch.push_back(std::move(u));
             if (static_cast<long long>(batch.size()) == kBatch || i + 1 == n) {
                 users.insert_many(batch);
                 batch.clear();
             }
+        }
+        if (owner && !first_id.empty()) {
+            core::Grant g;
+            g.id = util::uuid_v4();
+            g.org_id = org->id;
+            g.user_id = first_id;
+            g.role = core::Role::kOwner;
+            g.created = now;
+            g.created_by = "cli";
+            store::SqlAccessRepository(db).put_grant(g, core::Audit{});
         }
         const double secs =
             std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();

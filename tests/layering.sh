@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Fails when an include points against the arrows of DESIGN.md §4:
-#   core: standard library and scimd/error.hpp, scimd/core only
+#   core: standard library, scimd/error.hpp, scimd/core and the leaf scimd/util only
 #   util (hashing, random ids): OpenSSL only, no other layer
 #   protocol: no Beast, no SOCI, no api, no store, no http
 #   api: no Beast, no SOCI, no store, no http

@@ -376,6 +376,12 @@ private:
             "scope must be \"org\" or \"site:<site id or name>\"; got \"" + scope + "\"");
     }
 
+    // The roles the grants give, active or not: who may act on a deactivated owner is decided
+    // as for an active one.
+    core::EffectiveAccess held(const std::vector<core::Grant>& grants) const {
+        return core::effective_access(grants, true, now());
+    }
+
     core::EffectiveAccess access_of(const core::UserRecord& u) const {
         return core::effective_access(ctx_.access.grants_of(org_, u.id), u.active, now());
     }
@@ -386,6 +392,13 @@ private:
             core::check_last_owner(true, true, ctx_.access.count_active_owners(org_, now()));
         }
         (void)u;
+    }
+
+    // An account with no role anywhere has nothing to read or act on.
+    void require_some_access() const {
+        if (!actor_.system && actor_.access.none()) {
+            throw Error::forbidden("this account has no role in the organization");
+        }
     }
 
     // --- me -----------------------------------------------------------------------------------
@@ -403,6 +416,7 @@ private:
     }
 
     protocol::Response list_sites() {
+        require_some_access();
         json::array out;
         for (const auto& s : ctx_.access.list_sites(org_)) {
             out.push_back(site_json(s));
@@ -510,6 +524,9 @@ private:
         }
         std::optional<bool> active;
         if (active_q != nullptr && !active_q->empty()) {
+            if (*active_q != "true" && *active_q != "false") {
+                throw CodedError(400, "invalid_value", "active is true or false");
+            }
             active = *active_q == "true";
         }
         const bool org_admin = actor_.access.org_role && *actor_.access.org_role >= Role::kAdmin;
@@ -577,7 +594,9 @@ private:
     // One member's access with the grants that produce it: for each scope, the effective
     // role and the grants behind it ("why does this person have admin on site X?").
     protocol::Response member(const std::string& id) {
-        core::authorize_read_members(actor_);
+        if (id != actor_.user_id) {  // one's own access is always readable
+            core::authorize_read_members(actor_);
+        }
         const core::UserRecord u = account(id);
         const auto grants = ctx_.access.grants_of(org_, u.id);
         const auto a = core::effective_access(grants, u.active, now());
@@ -587,7 +606,12 @@ private:
         json::object o = member_json(u, grants);
         json::array list;
         for (const auto& g : grants) {
-            list.push_back(grant_json(g, now()));
+            // A site admin sees a member's grants on the organization and on their own sites.
+            const bool shown = org_admin() || u.id == actor_.user_id || g.org_scope() ||
+                               actor_.access.on_site(g.site_id) == Role::kAdmin;
+            if (shown) {
+                list.push_back(grant_json(g, now()));
+            }
         }
         o["grants"] = std::move(list);
         json::array why;
@@ -650,11 +674,11 @@ private:
         }
         const auto grants = ctx_.access.grants_of(org_, u.id);
         const auto before = manual_grant(grants, site);
-        const auto target = core::effective_access(grants, u.active, now());
         core::authorize_role_change(
-            actor_, site, before ? std::optional(before->role) : std::nullopt, role, target);
-        if (before && before->role == Role::kOwner && role != Role::kOwner) {
-            check_last_owner(u, target);
+            actor_, site, before ? std::optional(before->role) : std::nullopt, role, held(grants));
+        // An owner grant that stops being one, or that is made to expire, is a downgrade.
+        if (before && before->role == Role::kOwner && (role != Role::kOwner || expires)) {
+            check_last_owner(u, access_of(u));
         }
         core::Grant g;
         g.id = util::uuid_v4();
@@ -686,10 +710,9 @@ private:
                                  "; grants from groups, SCIM roles, domains and invitations "
                                  "change at their source");
         }
-        const auto target = core::effective_access(grants, u.active, now());
-        core::authorize_role_change(actor_, site, before->role, std::nullopt, target);
+        core::authorize_role_change(actor_, site, before->role, std::nullopt, held(grants));
         if (before->role == Role::kOwner) {
-            check_last_owner(u, target);
+            check_last_owner(u, access_of(u));
         }
         ctx_.access.revoke_grants(org_, u.id, site, core::GrantSource::kManual, audit());
         return no_content();
@@ -700,19 +723,18 @@ private:
         const std::string site = scope_site("site:" + site_key);
         const auto grants = ctx_.access.grants_of(org_, u.id);
         const auto before = manual_grant(grants, site);
-        const auto target = core::effective_access(grants, u.active, now());
         core::authorize_role_change(actor_, site,
                                     before ? std::optional(before->role) : std::nullopt,
-                                    std::nullopt, target);
+                                    std::nullopt, held(grants));
         ctx_.access.revoke_grants(org_, u.id, site, core::GrantSource::kManual, audit());
         return no_content();
     }
 
     protocol::Response remove_member(const std::string& id) {
         const core::UserRecord u = account(id);
-        const auto target = access_of(u);
+        const auto target = held(ctx_.access.grants_of(org_, u.id));
         core::authorize_role_change(actor_, "", target.org_role, std::nullopt, target);
-        check_last_owner(u, target);
+        check_last_owner(u, access_of(u));
         ctx_.users.remove(org_, u.id,
                           audit({{"account.deleted", "account", u.id, u.document, ""}}));
         return no_content();
@@ -894,6 +916,7 @@ private:
     }
 
     protocol::Response create_key() {
+        require_some_access();
         const Body b(req_, {"name", "expires_in_days"});
         const std::string secret = util::new_secret(kApiKeyPrefix);
         core::ApiKey k;
@@ -914,14 +937,22 @@ private:
     }
 
     protocol::Response revoke_key(const std::string& id) {
-        bool mine = false;
-        for (const auto& k : ctx_.api_keys.list(org_)) {
-            mine = mine || (k.id == id && k.user_id == actor_.user_id);
+        std::optional<core::ApiKey> key;
+        for (auto& k : ctx_.api_keys.list(org_)) {
+            if (k.id == id) {
+                key = std::move(k);
+            }
         }
-        if (!mine && !org_admin()) {
-            throw Error::forbidden(
-                "only organization owners and admins revoke other accounts' "
-                "API keys");
+        if (key && key->user_id != actor_.user_id) {
+            if (!org_admin()) {
+                throw Error::forbidden(
+                    "only organization owners and admins revoke other accounts' API keys");
+            }
+            // An owner's key is an owner's access: only an owner takes it away.
+            if (held(ctx_.access.grants_of(org_, key->user_id)).org_role == Role::kOwner &&
+                actor_.access.org_role != Role::kOwner) {
+                throw Error::forbidden("only an owner revokes an owner's API keys");
+            }
         }
         if (!ctx_.api_keys.revoke(org_, id, now(),
                                   audit({{"api_key.revoked", "api_key", id, "", ""}}))) {

@@ -1,6 +1,7 @@
 #include "scimd/app/app.hpp"
 
 #include <algorithm>
+#include <iostream>
 
 #include <boost/json.hpp>
 
@@ -45,6 +46,38 @@ App::App(const std::string& db_url,
         base + std::string(protocol::kScimPrefix), token_cache_ttl});
     server_ = std::make_unique<http::Server>(
         std::move(config), [this](const protocol::Request& r) { return route(r); });
+    sweeper_ = std::thread([this] {
+        std::unique_lock lock(sweep_mutex_);
+        while (!sweep_cv_.wait_for(lock, std::chrono::minutes(1), [this] { return stopping_; })) {
+            lock.unlock();
+            try {
+                sweep_expired_grants();
+            } catch (const std::exception& e) {
+                std::cerr << "scimd: recording expired grants failed: " << e.what() << std::endl;
+            }
+            lock.lock();
+        }
+    });
+}
+
+App::~App() {
+    {
+        std::lock_guard lock(sweep_mutex_);
+        stopping_ = true;
+    }
+    sweep_cv_.notify_all();
+    if (sweeper_.joinable()) {
+        sweeper_.join();
+    }
+}
+
+int App::sweep_expired_grants() {
+    const std::string now = core::format_time(clock_.now());
+    int n = 0;
+    for (const core::Organization& org : orgs_->list()) {
+        n += access_->record_expired_grants(org.id, now);
+    }
+    return n;
 }
 
 protocol::Response App::route(const protocol::Request& req) {

@@ -2,9 +2,9 @@
 
 #include <algorithm>
 #include <cctype>
-#include <regex>
 
 #include "scimd/error.hpp"
+#include "scimd/util/pattern.hpp"
 
 namespace scimd::core {
 namespace {
@@ -88,19 +88,41 @@ constexpr std::size_t kMaxPattern = 256;
 // Names longer than this are not matched: a regular expression's cost grows with its input.
 constexpr std::size_t kMaxMatchedName = 256;
 
-// "$N" → N; 0 when `v` is not a capture reference.
-unsigned capture_index(const std::string& v) {
-    if (v.size() < 2 || v[0] != '$') {
+// RE2 spells named groups (?P<name>…); ECMAScript's (?<name>…) is accepted too.
+std::string re2_syntax(const std::string& pattern) {
+    std::string out;
+    out.reserve(pattern.size() + 4);
+    for (std::size_t i = 0; i < pattern.size(); ++i) {
+        out.push_back(pattern[i]);
+        const bool escaped = i > 0 && pattern[i - 1] == '\\';
+        if (!escaped && pattern.compare(i, 3, "(?<") == 0 && i + 3 < pattern.size() &&
+            pattern[i + 3] != '=' && pattern[i + 3] != '!') {
+            out += "?P<";
+            i += 2;
+        }
+    }
+    return out;
+}
+
+std::optional<util::Pattern> compile(const NamingRule& rule, std::string& error) {
+    return util::Pattern::compile(re2_syntax(rule.pattern), error);
+}
+
+// Which capture a rule's role or site takes: "$N", "$name", or, when the value is empty, the
+// group named `field` if the pattern has one. 0: a fixed value (or none).
+int capture_of(const util::Pattern& p, const std::string& value, std::string_view field) {
+    if (value.empty()) {
+        return p.named(field);
+    }
+    if (value.size() < 2 || value[0] != '$') {
         return 0;
     }
-    unsigned n = 0;
-    for (std::size_t i = 1; i < v.size(); ++i) {
-        if (v[i] < '0' || v[i] > '9' || n > 99) {
-            return 0;
-        }
-        n = n * 10 + static_cast<unsigned>(v[i] - '0');
+    const std::string ref = value.substr(1);
+    if (std::all_of(ref.begin(), ref.end(), [](char c) { return c >= '0' && c <= '9'; })) {
+        return ref.size() > 3 ? -1 : std::stoi(ref);
     }
-    return n;
+    const int n = p.named(ref);
+    return n > 0 ? n : -1;
 }
 
 }  // namespace
@@ -110,36 +132,32 @@ void validate_rule(const NamingRule& rule) {
         throw Error::invalid_value("pattern must be a regular expression of 1 to " +
                                    std::to_string(kMaxPattern) + " characters");
     }
-    std::regex re;
-    try {
-        re = std::regex(rule.pattern, std::regex::ECMAScript);
-    } catch (const std::regex_error& e) {
-        throw Error::invalid_value("pattern is not a valid regular expression: " +
-                                   std::string(e.what()));
+    std::string error;
+    const auto p = compile(rule, error);
+    if (!p) {
+        throw Error::invalid_value("pattern is not a valid regular expression: " + error);
     }
-    const unsigned groups = static_cast<unsigned>(re.mark_count());
-    const auto check_capture = [&](const std::string& field, const std::string& v) {
-        const unsigned n = capture_index(v);
-        if (n > groups || (n == 0 && !v.empty() && v[0] == '$')) {
-            throw Error::invalid_value(field + " \"" + v +
-                                       "\" names no capture of the pattern (it has " +
-                                       std::to_string(groups) + ")");
+    const auto check = [&](const std::string& field, const std::string& value) {
+        const int n = capture_of(*p, value, field);
+        if (n < 0 || n > p->captures() || (!value.empty() && value[0] == '$' && n == 0)) {
+            throw Error::invalid_value(field + " \"" + value +
+                                       "\" names no capture of the pattern");
         }
         return n > 0;
     };
-    if (!check_capture("role", rule.role)) {
+    if (!check("role", rule.role)) {
         const auto r = parse_role(rule.role);
         if (!r) {
             throw Error::invalid_value(
-                "role must be viewer, user, admin or a capture such as "
-                "\"$1\"; got \"" +
+                "role must be viewer, user, admin or a capture such as \"$1\" (or a group named "
+                "role); got \"" +
                 rule.role + "\"");
         }
         if (*r == Role::kOwner) {
-            throw Error::invalid_value("a group binding never grants owner");
+            throw Error::invalid_value("role: a group binding never grants owner");
         }
     }
-    check_capture("site", rule.site);
+    check("site", rule.site);
 }
 
 std::vector<GroupRole> bindings_from_rules(const std::vector<NamingRule>& rules,
@@ -151,21 +169,20 @@ std::vector<GroupRole> bindings_from_rules(const std::vector<NamingRule>& rules,
         return out;
     }
     for (const NamingRule& rule : rules) {
-        std::smatch m;
-        std::regex re;
-        try {
-            re = std::regex(rule.pattern, std::regex::ECMAScript);
-        } catch (const std::regex_error&) {
-            continue;  // validated when stored; an old rule that no longer compiles binds nothing
+        std::string error;
+        const auto p = compile(rule, error);
+        if (!p) {
+            continue;  // validated when stored; a rule that no longer compiles binds nothing
         }
-        if (!std::regex_match(display_name, m, re)) {
+        const auto m = p->full_match(display_name);
+        if (!m) {
             continue;
         }
-        const auto value = [&](const std::string& v) {
-            const unsigned n = capture_index(v);
-            return n > 0 && n < m.size() ? m[n].str() : v;
+        const auto value = [&](const std::string& v, std::string_view field) {
+            const int n = capture_of(*p, v, field);
+            return n > 0 && static_cast<std::size_t>(n) < m->size() ? (*m)[n] : v;
         };
-        const auto role = parse_role(value(rule.role));
+        const auto role = parse_role(value(rule.role, "role"));
         if (!role || *role == Role::kOwner) {
             continue;
         }
@@ -173,7 +190,7 @@ std::vector<GroupRole> bindings_from_rules(const std::vector<NamingRule>& rules,
         b.group_id = group_id;
         b.role = *role;
         b.origin = "rule:" + rule.id;
-        const std::string site = value(rule.site);
+        const std::string site = value(rule.site, "site");
         if (!site.empty()) {
             const auto it = std::find_if(sites.begin(), sites.end(),
                                          [&](const Site& s) { return same(s.name, site); });

@@ -36,6 +36,10 @@ RoleAssignment parse_assignment(const std::string& sent) {
         role = text.substr(4);
     } else if (text.size() > 5 && iequals(text.substr(0, 5), "site:")) {
         const auto colon = text.rfind(':');
+        if (colon < 5) {
+            throw Error::invalid_value("roles: \"" + text +
+                                       "\" names no role; use \"site:<site name>:<role>\"");
+        }
         a.site = text.substr(5, colon - 5);
         role = text.substr(colon + 1);
         if (a.site.empty()) {

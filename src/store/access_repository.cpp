@@ -12,6 +12,7 @@
 
 #include "scimd/error.hpp"
 #include "scimd/store/repositories.hpp"
+#include "scimd/util/crypto.hpp"
 
 namespace scimd::store {
 namespace {
@@ -214,14 +215,28 @@ json::array roles_json(const std::vector<core::GroupRole>& roles) {
 
 // Replaces the group's bindings of one kind (manual, or every rule origin) with `roles`;
 // audited when they change.
+// One role per scope and origin: the first one given.
+std::vector<core::GroupRole> one_per_scope(const std::vector<core::GroupRole>& roles) {
+    std::vector<core::GroupRole> out;
+    std::set<std::pair<std::string, std::string>> seen;
+    for (const auto& r : roles) {
+        if (seen.emplace(r.site_id, r.origin).second) {
+            out.push_back(r);
+        }
+    }
+    return out;
+}
+
+// Replaces the group's bindings of one kind (manual, or every rule origin), which are
+// `before`, with `wanted`; audited when they change.
 void replace_group_roles(soci::session& sql,
                          const std::string& org_id,
                          const std::string& group_id,
                          bool manual,
-                         const std::vector<core::GroupRole>& roles,
+                         const std::vector<core::GroupRole>& before,
+                         const std::vector<core::GroupRole>& wanted,
                          const core::Audit& audit) {
-    const char* filter = manual ? " AND origin = 'manual'" : " AND origin <> 'manual'";
-    std::vector<core::GroupRole> before = read_group_roles(sql, org_id, group_id, filter);
+    const std::vector<core::GroupRole> roles = one_per_scope(wanted);
     const auto key = [](const core::GroupRole& r) {
         return std::make_tuple(r.site_id, r.origin, static_cast<int>(r.role));
     };
@@ -235,17 +250,14 @@ void replace_group_roles(soci::session& sql,
     if (a == b) {
         return;
     }
+    const char* filter = manual ? " AND origin = 'manual'" : " AND origin <> 'manual'";
     {
         std::string org = org_id, group = group_id;
         sql << std::string("DELETE FROM group_roles WHERE org_id = :org AND group_id = :g") +
                    filter,
             soci::use(org, "org"), soci::use(group, "g");
     }
-    std::set<std::pair<std::string, std::string>> written;
     for (const auto& r : roles) {
-        if (!written.emplace(r.site_id, r.origin).second) {
-            continue;  // one role per scope and origin: the first one given
-        }
         std::string org = org_id, group = group_id, site = r.site_id, role(core::role_name(r.role)),
                     origin = r.origin;
         sql << "INSERT INTO group_roles (org_id, group_id, site_id, role, origin) VALUES (:org, "
@@ -259,8 +271,21 @@ void replace_group_roles(soci::session& sql,
                                    json::serialize(roles_json(roles))}));
 }
 
+// PostgreSQL: the writes that read another side's rows to derive bindings (a group's write
+// reads the rules and sites; a rule's or site's write reads the groups) take turns per
+// organization, so that neither misses the other's uncommitted row. SQLite's writes take
+// turns anyway.
+void lock_org(soci::session& sql, const std::string& org_id) {
+    if (sql.get_backend_name() == "postgresql") {
+        std::string org = org_id;
+        sql << "SELECT id FROM organizations WHERE id = :org FOR NO KEY UPDATE",
+            soci::use(org, "org");
+    }
+}
+
 // Every group of the organization, bound again by the rules (after a rule changed).
 void reapply_rules(soci::session& sql, const std::string& org_id, const core::Audit& audit) {
+    lock_org(sql, org_id);
     std::vector<std::pair<std::string, std::string>> groups;
     {
         std::string org = org_id, id, name;
@@ -275,12 +300,32 @@ void reapply_rules(soci::session& sql, const std::string& org_id, const core::Au
             groups.emplace_back(id, name);
         }
     }
+    // Every rule binding of the organization in one read; only groups whose bindings change
+    // are written.
+    std::map<std::string, std::vector<core::GroupRole>> current;
+    {
+        std::string org = org_id, group, site, role, origin;
+        soci::statement st = one_time(sql,
+                                      "SELECT group_id, site_id, role, origin FROM group_roles "
+                                      "WHERE org_id = :org AND origin <> 'manual'");
+        st.exchange(soci::use(org, "org"));
+        st.exchange(soci::into(group));
+        st.exchange(soci::into(site));
+        st.exchange(soci::into(role));
+        st.exchange(soci::into(origin));
+        st.define_and_bind();
+        st.execute(false);
+        while (st.fetch()) {
+            current[group].push_back(
+                {group, site, core::parse_role(role).value_or(core::Role::kViewer), origin});
+        }
+    }
     const auto rules = read_rules(sql, org_id);
     std::string org = org_id;
     const auto sites = read_sites(sql, "WHERE org_id = :org",
                                   [&](soci::statement& st) { st.exchange(soci::use(org, "org")); });
     for (const auto& [id, name] : groups) {
-        replace_group_roles(sql, org_id, id, false,
+        replace_group_roles(sql, org_id, id, false, current[id],
                             core::bindings_from_rules(rules, sites, id, name), audit);
     }
 }
@@ -291,11 +336,52 @@ std::string site_json(const core::Site& s) {
 
 }  // namespace
 
+void audit_removed_access(soci::session& sql,
+                          const std::string& org_id,
+                          RemovedAccess what,
+                          const std::string& key,
+                          const core::Audit& audit) {
+    std::string org = org_id, org2 = org_id, id = key, at = audit_time(audit), actor = audit.actor,
+                request = audit.request_id;
+    const std::string scope = "CASE WHEN x.site_id = '' THEN 'org' ELSE 'site:' || x.site_id END";
+    std::string text =
+        "INSERT INTO audit_events (org_id, at, actor, action, target_type, target_id, "
+        "before_value, after_value, request_id) SELECT :org, :at, :actor, ";
+    switch (what) {
+        case RemovedAccess::kGrantsOfAccount:
+            text +=
+                "'grant.revoked', 'account', x.user_id, '{\"id\":\"' || x.id || "
+                "'\",\"scope\":\"' || " +
+                scope +
+                " || '\",\"role\":\"' || x.role || '\",\"source\":\"' || x.source || "
+                "'\"}', NULL, :request FROM grants x WHERE x.org_id = :org2 AND x.user_id = :id";
+            break;
+        case RemovedAccess::kBindingsOfGroup:
+        case RemovedAccess::kBindingsOfSite:
+            text += "'group.role_removed', 'group', x.group_id, '{\"scope\":\"' || " + scope +
+                    " || '\",\"role\":\"' || x.role || '\",\"origin\":\"' || x.origin || "
+                    "'\"}', NULL, :request FROM group_roles x WHERE x.org_id = :org2 AND " +
+                    (what == RemovedAccess::kBindingsOfGroup ? "x.group_id" : "x.site_id") +
+                    " = :id";
+            break;
+    }
+    soci::statement st = one_time(sql, text);
+    st.exchange(soci::use(org, "org"));
+    st.exchange(soci::use(at, "at"));
+    st.exchange(soci::use(actor, "actor"));
+    st.exchange(soci::use(request, "request"));
+    st.exchange(soci::use(org2, "org2"));
+    st.exchange(soci::use(id, "id"));
+    st.define_and_bind();
+    st.execute(true);
+}
+
 void apply_naming_rules(soci::session& sql,
                         const std::string& org_id,
                         const std::string& group_id,
                         const std::string& display_name,
                         const core::Audit& audit) {
+    lock_org(sql, org_id);
     const auto rules = read_rules(sql, org_id);
     if (rules.empty()) {
         return;  // no rule, so no rule binding either (deleting a rule re-applies the rest)
@@ -304,6 +390,7 @@ void apply_naming_rules(soci::session& sql,
     const auto sites = read_sites(sql, "WHERE org_id = :org",
                                   [&](soci::statement& st) { st.exchange(soci::use(org, "org")); });
     replace_group_roles(sql, org_id, group_id, false,
+                        read_group_roles(sql, org_id, group_id, " AND origin <> 'manual'"),
                         core::bindings_from_rules(rules, sites, group_id, display_name), audit);
 }
 
@@ -424,6 +511,7 @@ bool SqlAccessRepository::delete_site(const std::string& org_id,
                 {"grant.revoked", "account", g.user_id, json::serialize(grant_json(g)), ""});
         }
         a.entries.push_back({"site.deleted", "site", id, site_json(before.front()), ""});
+        audit_removed_access(sql, org_id, RemovedAccess::kBindingsOfSite, id, audit);
         for (const char* text : {"DELETE FROM grants WHERE org_id = :org AND site_id = :id",
                                  "DELETE FROM group_roles WHERE org_id = :org AND site_id = :id",
                                  "DELETE FROM sites WHERE org_id = :org AND id = :id"}) {
@@ -509,7 +597,14 @@ void SqlAccessRepository::put_grant(const core::Grant& grant, const core::Audit&
         core::Audit a = audit;
         a.entries.clear();
         if (existing.empty()) {
-            insert_grant(sql, grant);
+            try {
+                insert_grant(sql, grant);
+            } catch (const soci::soci_error& e) {
+                if (is_unique_violation(e)) {
+                    throw Error::conflict("the grant was changed concurrently; retry");
+                }
+                throw;
+            }
             a.entries.push_back(
                 {"grant.added", "account", grant.user_id, "", json::serialize(grant_json(grant))});
         } else {
@@ -521,7 +616,8 @@ void SqlAccessRepository::put_grant(const core::Grant& grant, const core::Audit&
             std::string id = before.id, role(core::role_name(grant.role)),
                         expires = grant.expires.value_or("");
             soci::indicator exp_ind = grant.expires ? soci::i_ok : soci::i_null;
-            sql << "UPDATE grants SET role = :role, expires = :expires WHERE id = :id",
+            sql << "UPDATE grants SET role = :role, expires = :expires, expiry_recorded = 0 "
+                   "WHERE id = :id",
                 soci::use(role, "role"), soci::use(expires, exp_ind, "expires"),
                 soci::use(id, "id");
             core::Grant after = grant;
@@ -573,7 +669,7 @@ void replace_source_grants_in(soci::session& sql,
                               const std::string& org_id,
                               const std::string& user_id,
                               core::GrantSource source,
-                              const std::vector<core::Grant>& grants,
+                              const std::vector<core::Grant>& given,
                               const core::Audit& audit) {
     std::string org = org_id, user = user_id, src(core::source_name(source));
     auto current =
@@ -588,6 +684,23 @@ void replace_source_grants_in(soci::session& sql,
     const auto same_scope = [](const core::Grant& x, const core::Grant& y) {
         return x.site_id == y.site_id && x.source_ref == y.source_ref;
     };
+    // The grants of this account and source, one per scope (the highest role).
+    std::vector<core::Grant> grants;
+    for (core::Grant g : given) {
+        g.org_id = org_id;
+        g.user_id = user_id;
+        g.source = source;
+        if (g.id.empty()) {
+            g.id = util::uuid_v4();
+        }
+        auto same = std::find_if(grants.begin(), grants.end(),
+                                 [&](const core::Grant& x) { return same_scope(x, g); });
+        if (same == grants.end()) {
+            grants.push_back(std::move(g));
+        } else {
+            same->role = std::max(same->role, g.role);
+        }
+    }
     for (const auto& old : current) {
         auto it = std::find_if(grants.begin(), grants.end(),
                                [&](const core::Grant& g) { return same_scope(g, old); });
@@ -599,7 +712,8 @@ void replace_source_grants_in(soci::session& sql,
             std::string id = old.id, role(core::role_name(it->role)),
                         expires = it->expires.value_or("");
             soci::indicator exp_ind = it->expires ? soci::i_ok : soci::i_null;
-            sql << "UPDATE grants SET role = :role, expires = :expires WHERE id = :id",
+            sql << "UPDATE grants SET role = :role, expires = :expires, expiry_recorded = 0 "
+                   "WHERE id = :id",
                 soci::use(role, "role"), soci::use(expires, exp_ind, "expires"),
                 soci::use(id, "id");
             core::Grant after = *it;
@@ -633,6 +747,32 @@ void SqlAccessRepository::replace_source_grants(const std::string& org_id,
     });
 }
 
+int SqlAccessRepository::record_expired_grants(const std::string& org_id, const std::string& now) {
+    return with_session(db_, [&](soci::session& sql) {
+        std::string org = org_id, at = now;
+        WriteTx tx(sql, db_);
+        auto expired = stored_grants(sql,
+                                     "WHERE org_id = :org AND expires IS NOT NULL AND "
+                                     "expires <= :now AND expiry_recorded = 0",
+                                     [&](soci::statement& st) {
+                                         st.exchange(soci::use(org, "org"));
+                                         st.exchange(soci::use(at, "now"));
+                                     });
+        core::Audit a;
+        a.actor = "system";
+        a.at = now;
+        for (const auto& g : expired) {
+            std::string id = g.id;
+            sql << "UPDATE grants SET expiry_recorded = 1 WHERE id = :id", soci::use(id, "id");
+            a.entries.push_back(
+                {"grant.expired", "account", g.user_id, json::serialize(grant_json(g)), ""});
+        }
+        write_audit(sql, org_id, a);
+        tx.commit();
+        return static_cast<int>(expired.size());
+    });
+}
+
 long long SqlAccessRepository::count_active_owners(const std::string& org_id,
                                                    const std::string& now) {
     return with_session(db_, [&](soci::session& sql) {
@@ -660,7 +800,21 @@ void SqlAccessRepository::set_group_roles(const std::string& org_id,
                                           const core::Audit& audit) {
     with_session(db_, [&](soci::session& sql) {
         WriteTx tx(sql, db_);
-        replace_group_roles(sql, org_id, group_id, true, roles, audit);
+        std::vector<core::GroupRole> manual = roles;
+        for (auto& r : manual) {
+            r.group_id = group_id;
+            r.origin = "manual";
+        }
+        try {
+            replace_group_roles(sql, org_id, group_id, true,
+                                read_group_roles(sql, org_id, group_id, " AND origin = 'manual'"),
+                                manual, audit);
+        } catch (const soci::soci_error& e) {
+            if (is_unique_violation(e)) {
+                throw Error::conflict("the group's roles were changed concurrently; retry");
+            }
+            throw;
+        }
         tx.commit();
     });
 }

@@ -1,6 +1,5 @@
 #include <algorithm>
 #include <chrono>
-#include <functional>
 #include <string>
 #include <unordered_set>
 #include <vector>
@@ -218,31 +217,37 @@ std::string named_ids(const std::vector<std::string>& ids) {
 // transaction. Every id to add must be a User or a Group of the organization, and no Group
 // may contain the group itself, directly or through nesting: otherwise invalidValue is
 // thrown and the caller's transaction rolls back.
-// Audit rows for members, written by the statement that finds them: `rows` is a SELECT of
-// (member_id, member_type) columns named m_id, m_type.
-void audit_members(soci::session& sql,
-                   const std::string& org_id,
-                   const std::string& group_id,
-                   const core::Audit& audit,
-                   bool added,
-                   const std::string& rows,
-                   const std::function<void(soci::statement&)>& bind) {
+// One audit row per member id that joined (`added`) or left the group, all of one type,
+// written by one statement whatever their number.
+void audit_member_ids(soci::session& sql,
+                      Backend backend,
+                      const std::string& org_id,
+                      const std::string& group_id,
+                      const core::Audit& audit,
+                      bool added,
+                      const std::vector<std::string>& member_ids,
+                      const std::string& member_type) {
+    if (member_ids.empty()) {
+        return;
+    }
     std::string org = org_id, at = audit_time(audit), actor = audit.actor,
-                request = audit.request_id, gid = group_id;
-    const std::string value = R"('{"member":"' || r.m_id || '","type":"' || r.m_type || '"}')";
+                request = audit.request_id, gid = group_id, ids = json_array_of(member_ids),
+                type = member_type;
+    const std::string value = R"('{"member":"' || j.value || '","type":"' || :a_type || '"}')";
     soci::statement st = one_time(
         sql, std::string("INSERT INTO audit_events (org_id, at, actor, action, target_type, "
                          "target_id, before_value, after_value, request_id) SELECT :a_org, :a_at, "
                          ":a_actor, ") +
                  (added ? "'group.member_added', 'group', :a_gid, NULL, " + value
                         : "'group.member_removed', 'group', :a_gid, " + value + ", NULL") +
-                 ", :a_request FROM (" + rows + ") r");
+                 ", :a_request FROM " + json_ids_table(backend, ":ids"));
     st.exchange(soci::use(org, "a_org"));
     st.exchange(soci::use(at, "a_at"));
     st.exchange(soci::use(actor, "a_actor"));
     st.exchange(soci::use(gid, "a_gid"));
+    st.exchange(soci::use(type, "a_type"));
     st.exchange(soci::use(request, "a_request"));
-    bind(st);
+    st.exchange(soci::use(ids, "ids"));
     st.define_and_bind();
     st.execute(true);
 }
@@ -260,25 +265,30 @@ void apply_change(soci::session& sql,
                   const core::MembershipChange& change,
                   const core::Audit& audit) {
     if (change.replace_all || !change.remove.empty()) {
-        // Replacing: the members not in the new list leave; removing: the listed ones do.
+        // Replacing: the members not in the new list leave; removing: the listed ones do. The
+        // rows the delete returns are the ones audited: a removal of an absent member records
+        // nothing, and no statement reads the group's other members.
         std::string ids = json_array_of(change.replace_all ? change.add : change.remove);
-        const std::string which = std::string(change.replace_all ? "NOT IN" : "IN") +
-                                  " (SELECT j.value FROM " + json_ids_table(backend, ":ids") + ")";
-        audit_members(sql, org_id, group_id, audit, false,
-                      "SELECT m.member_id AS m_id, m.member_type AS m_type FROM group_members m "
-                      "WHERE m.group_seq = :seq AND m.member_id " +
-                          which,
-                      [&](soci::statement& st) {
-                          st.exchange(soci::use(seq, "seq"));
-                          st.exchange(soci::use(ids, "ids"));
-                      });
-        std::string ids2 = ids;
-        soci::statement st = one_time(
-            sql, "DELETE FROM group_members WHERE group_seq = :seq AND member_id " + which);
-        st.exchange(soci::use(seq, "seq"));
-        st.exchange(soci::use(ids2, "ids"));
-        st.define_and_bind();
-        st.execute(true);
+        std::vector<std::string> left_users, left_groups;
+        {
+            std::string id, type;
+            soci::statement st = one_time(
+                sql, std::string("DELETE FROM group_members WHERE group_seq = :seq AND "
+                                 "member_id ") +
+                         (change.replace_all ? "NOT IN" : "IN") + " (SELECT j.value FROM " +
+                         json_ids_table(backend, ":ids") + ") RETURNING member_id, member_type");
+            st.exchange(soci::use(seq, "seq"));
+            st.exchange(soci::use(ids, "ids"));
+            st.exchange(soci::into(id));
+            st.exchange(soci::into(type));
+            st.define_and_bind();
+            st.execute(false);
+            while (st.fetch()) {
+                (type == "Group" ? left_groups : left_users).push_back(id);
+            }
+        }
+        audit_member_ids(sql, backend, org_id, group_id, audit, false, left_users, "User");
+        audit_member_ids(sql, backend, org_id, group_id, audit, false, left_groups, "Group");
     }
     if (change.add.empty()) {
         return;
@@ -363,29 +373,29 @@ void apply_change(soci::session& sql,
         list->erase(std::unique(list->begin(), list->end()), list->end());
         std::string member_ids = json_array_of(*list);
         std::string type = list == &users ? "User" : "Group";
-        audit_members(sql, org_id, group_id, audit, true,
-                      "SELECT j.value AS m_id, :type AS m_type FROM " +
-                          json_ids_table(backend, ":ids") +
-                          " WHERE NOT EXISTS (SELECT 1 FROM group_members m WHERE m.group_seq = "
-                          ":seq AND m.member_id = j.value)",
-                      [&](soci::statement& st) {
-                          st.exchange(soci::use(type, "type"));
-                          st.exchange(soci::use(member_ids, "ids"));
-                          st.exchange(soci::use(seq, "seq"));
-                      });
-        std::string o = org_id;
-        soci::statement st =
-            one_time(sql,
-                     "INSERT INTO group_members (group_seq, org_id, member_id, member_type) SELECT "
-                     "CAST(:seq AS BIGINT), :org, j.value, :type FROM " +
-                         json_ids_table(backend, ":ids") +
-                         " WHERE true ON CONFLICT (group_seq, member_id) DO NOTHING");
-        st.exchange(soci::use(seq, "seq"));
-        st.exchange(soci::use(o, "org"));
-        st.exchange(soci::use(type, "type"));
-        st.exchange(soci::use(member_ids, "ids"));
-        st.define_and_bind();
-        st.execute(true);
+        // The rows the insert returns are the members that joined: only they are audited.
+        std::vector<std::string> joined;
+        {
+            std::string o = org_id, id;
+            soci::statement st = one_time(
+                sql,
+                "INSERT INTO group_members (group_seq, org_id, member_id, member_type) SELECT "
+                "CAST(:seq AS BIGINT), :org, j.value, :type FROM " +
+                    json_ids_table(backend, ":ids") +
+                    " WHERE true ON CONFLICT (group_seq, member_id) DO NOTHING RETURNING "
+                    "member_id");
+            st.exchange(soci::use(seq, "seq"));
+            st.exchange(soci::use(o, "org"));
+            st.exchange(soci::use(type, "type"));
+            st.exchange(soci::use(member_ids, "ids"));
+            st.exchange(soci::into(id));
+            st.define_and_bind();
+            st.execute(false);
+            while (st.fetch()) {
+                joined.push_back(id);
+            }
+        }
+        audit_member_ids(sql, backend, org_id, group_id, audit, true, joined, type);
     }
 }
 
@@ -585,6 +595,7 @@ bool SqlGroupRepository::remove(const std::string& org_id,
             return false;
         }
         leave_all_groups(sql, org_id, id, audit);
+        audit_removed_access(sql, org_id, RemovedAccess::kBindingsOfGroup, id, audit);
         exec_org_id(sql, "DELETE FROM group_roles WHERE org_id = :org_id AND group_id = :id",
                     org_id, id);
         // Its own member rows: the foreign key cascades too, but a group's rows must never

@@ -792,6 +792,7 @@ bool SqlUserRepository::remove(const std::string& org_id,
         if (removed) {
             add_to_count(sql, org, -1);
             leave_all_groups(sql, org, key, audit);
+            audit_removed_access(sql, org, RemovedAccess::kGrantsOfAccount, key, audit);
             // Its grants and API keys go with it (DESIGN §2 rule 5).
             for (const char* text :
                  {"DELETE FROM grants WHERE org_id = :org_id AND user_id = :id",

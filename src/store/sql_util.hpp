@@ -86,6 +86,17 @@ void replace_source_grants_in(soci::session& sql,
                               const std::vector<core::Grant>& grants,
                               const core::Audit& audit);
 
+/// What a delete takes with it, audited row by row before it goes.
+enum class RemovedAccess { kGrantsOfAccount, kBindingsOfGroup, kBindingsOfSite };
+
+/// Inside a write transaction, before the delete: one audit row per grant of the account
+/// `key`, or per role binding of the group or site `key`.
+void audit_removed_access(soci::session& sql,
+                          const std::string& org_id,
+                          RemovedAccess what,
+                          const std::string& key,
+                          const core::Audit& audit);
+
 /// True for a unique-constraint violation, on either backend.
 bool is_unique_violation(const soci::soci_error& e);
 

@@ -1,7 +1,10 @@
 #pragma once
 
+#include <condition_variable>
 #include <memory>
+#include <mutex>
 #include <string>
+#include <thread>
 
 #include "scimd/api/admin_api.hpp"
 #include "scimd/core/clock.hpp"
@@ -22,8 +25,16 @@ public:
         const std::string& public_url,
         std::chrono::milliseconds token_cache_ttl = std::chrono::seconds(5));
 
+    ~App();
+    App(const App&) = delete;
+    App& operator=(const App&) = delete;
+
     http::Server& server() { return *server_; }
     store::Database& database() { return *db_; }
+
+    /// Writes the expiry of every grant that expired since the last sweep into the audit
+    /// trail of its organization. Runs every minute on a thread of its own; returns how many.
+    int sweep_expired_grants();
 
 private:
     protocol::Response route(const protocol::Request& req);
@@ -40,6 +51,10 @@ private:
     std::unique_ptr<api::AdminApi> admin_;
     std::unique_ptr<protocol::ScimService> scim_;
     std::unique_ptr<http::Server> server_;
+    std::mutex sweep_mutex_;
+    std::condition_variable sweep_cv_;
+    bool stopping_ = false;
+    std::thread sweeper_;
 };
 
 /// Runs the `scimd` command line; returns the process exit status.

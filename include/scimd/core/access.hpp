@@ -61,9 +61,12 @@ struct GroupRole {
     std::string origin = "manual";
 };
 
-/// An organization's rule that binds groups by their displayName: `pattern` is an ECMAScript
-/// regular expression matched against the whole name; `role` and `site` are fixed values or
-/// "$N", the N-th capture ("$1"). An empty site binds at the organization.
+/// An organization's rule that binds groups by their displayName: `pattern` is a regular
+/// expression (RE2: ECMAScript's syntax without backreferences or lookaround, matched in
+/// linear time) matched against the whole name; `role` and `site` are fixed values, "$N"
+/// (the N-th capture) or "$name" (a named group, `(?<site>…)`); an empty role or site takes
+/// the group named "role" or "site" when the pattern has one. An empty site binds at the
+/// organization.
 struct NamingRule {
     std::string id;
     std::string org_id;

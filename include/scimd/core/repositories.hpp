@@ -144,6 +144,11 @@ public:
                                        GrantSource source,
                                        const std::vector<Grant>& grants,
                                        const Audit& audit) = 0;
+    /// Records in the audit trail (grant.expired, actor "system") each grant of the
+    /// organization that expired at or before `now` and is not recorded yet; returns how
+    /// many. Expired grants count for nothing whether or not this has run: it only writes
+    /// the trail.
+    virtual int record_expired_grants(const std::string& org_id, const std::string& now) = 0;
     /// Active accounts with an unexpired organization owner grant at `now`.
     virtual long long count_active_owners(const std::string& org_id, const std::string& now) = 0;
 

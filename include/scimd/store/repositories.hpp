@@ -140,6 +140,7 @@ public:
                                core::GrantSource source,
                                const std::vector<core::Grant>& grants,
                                const core::Audit& audit) override;
+    int record_expired_grants(const std::string& org_id, const std::string& now) override;
     long long count_active_owners(const std::string& org_id, const std::string& now) override;
     std::vector<core::GroupRole> group_roles(const std::string& org_id,
                                              const std::string& group_id) override;
