@@ -415,6 +415,11 @@ void Server::Impl::accept() {
                 beast::error_code ignored;
                 socket.close(ignored);  // over the cap: refuse rather than queue
             } else {
+                // Responses go out as soon as they are written: with Nagle's algorithm the
+                // last segment of a multi-segment response waits for the client's delayed ACK
+                // (40 ms with one client reading page after page).
+                beast::error_code nodelay_ec;
+                socket.set_option(tcp::no_delay(true), nodelay_ec);
                 auto session = std::make_shared<Session>(std::move(socket), self);
                 {
                     std::lock_guard lock(self->sessions_mutex);

@@ -336,6 +336,40 @@ std::string site_json(const core::Site& s) {
 
 }  // namespace
 
+bool active_owner(soci::session& sql,
+                  const std::string& org_id,
+                  const std::string& user_id,
+                  const std::string& now) {
+    std::string org = org_id, user = user_id, at = now;
+    long long n = 0;
+    sql << "SELECT COUNT(*) FROM grants g JOIN users u ON u.id = g.user_id AND u.org_id = "
+           "g.org_id WHERE g.org_id = :org AND g.user_id = :user AND g.site_id = '' AND "
+           "g.role = 'owner' AND u.active = 1 AND (g.expires IS NULL OR g.expires > :now)",
+        soci::use(org, "org"), soci::use(user, "user"), soci::use(at, "now"), soci::into(n);
+    return n > 0;
+}
+
+void ensure_an_owner_remains(soci::session& sql,
+                             const std::string& org_id,
+                             bool was_owner,
+                             const std::string& now) {
+    if (!was_owner) {
+        return;
+    }
+    lock_org(sql, org_id);
+    std::string org = org_id, at = now;
+    long long n = 0;
+    sql << "SELECT COUNT(*) FROM grants g JOIN users u ON u.id = g.user_id AND u.org_id = "
+           "g.org_id WHERE g.org_id = :org AND g.site_id = '' AND g.role = 'owner' AND "
+           "u.active = 1 AND (g.expires IS NULL OR g.expires > :now)",
+        soci::use(org, "org"), soci::use(at, "now"), soci::into(n);
+    if (n == 0) {
+        throw Error::conflict(
+            "this is the organization's last active owner: it cannot be removed, deactivated "
+            "or downgraded; make another owner first");
+    }
+}
+
 void audit_removed_access(soci::session& sql,
                           const std::string& org_id,
                           RemovedAccess what,
@@ -594,6 +628,8 @@ void SqlAccessRepository::put_grant(const core::Grant& grant, const core::Audit&
                 st.exchange(soci::use(source, "source"));
                 st.exchange(soci::use(ref, "ref"));
             });
+        const std::string now = audit_time(audit);
+        const bool was_owner = active_owner(sql, grant.org_id, grant.user_id, now);
         core::Audit a = audit;
         a.entries.clear();
         if (existing.empty()) {
@@ -626,6 +662,7 @@ void SqlAccessRepository::put_grant(const core::Grant& grant, const core::Audit&
                                  json::serialize(grant_json(before)),
                                  json::serialize(grant_json(after))});
         }
+        ensure_an_owner_remains(sql, grant.org_id, was_owner, now);
         write_audit(sql, grant.org_id, a);
         tx.commit();
     });
@@ -652,6 +689,8 @@ int SqlAccessRepository::revoke_grants(const std::string& org_id,
                     st.exchange(soci::use(src, "source"));
                 }
             });
+        const std::string now = audit_time(audit);
+        const bool was_owner = active_owner(sql, org_id, user_id, now);
         core::Audit a = audit;
         a.entries.clear();
         for (const auto& g : grants) {
@@ -659,6 +698,7 @@ int SqlAccessRepository::revoke_grants(const std::string& org_id,
             a.entries.push_back(
                 {"grant.revoked", "account", user_id, json::serialize(grant_json(g)), ""});
         }
+        ensure_an_owner_remains(sql, org_id, was_owner, now);
         write_audit(sql, org_id, a);
         tx.commit();
         return static_cast<int>(grants.size());

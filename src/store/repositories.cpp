@@ -265,6 +265,17 @@ std::optional<core::UserRecord> find_postgres(soci::session& sql,
     return u;
 }
 
+// Whether the account (just written inactive) holds an unexpired owner grant: its
+// deactivation then must leave another active owner.
+bool holds_owner_grant(soci::session& sql, const core::UserRecord& user, const std::string& now) {
+    std::string org = user.org_id, id = user.id, at = now;
+    long long n = 0;
+    sql << "SELECT COUNT(*) FROM grants WHERE org_id = :org AND user_id = :id AND site_id = '' "
+           "AND role = 'owner' AND (expires IS NULL OR expires > :now)",
+        soci::use(org, "org"), soci::use(id, "id"), soci::use(at, "now"), soci::into(n);
+    return n > 0;
+}
+
 // The account's scim_roles grants, when the write carries them.
 void write_role_grants(soci::session& sql, const core::UserRecord& user, const core::Audit& audit) {
     if (user.role_grants) {
@@ -563,6 +574,10 @@ bool SqlUserRepository::update_sqlite(soci::session& sql,
             s->insert_email.execute(true);
         }
         write_role_grants(sql, user, audit);
+        if (!user.active) {
+            const std::string now = audit_time(audit);
+            ensure_an_owner_remains(sql, user.org_id, holds_owner_grant(sql, user, now), now);
+        }
         write_audit(sql, user.org_id, audit);
         s->commit.execute(true);
         return true;
@@ -765,6 +780,10 @@ bool SqlUserRepository::update(const core::UserRecord& user,
             }
             write_emails(sql, seq, user, true);
             write_role_grants(sql, user, audit);
+            if (!user.active) {
+                const std::string now = audit_time(audit);
+                ensure_an_owner_remains(sql, user.org_id, holds_owner_grant(sql, user, now), now);
+            }
             write_audit(sql, user.org_id, audit);
             tx.commit();
         } catch (const soci::soci_error& e) {
@@ -783,6 +802,8 @@ bool SqlUserRepository::remove(const std::string& org_id,
     return with_session(db_, [&](soci::session& sql) {
         std::string org = org_id, key = id;
         WriteTx tx(sql, db_);
+        const std::string now = audit_time(audit);
+        const bool was_owner = active_owner(sql, org_id, id, now);
         soci::statement st = one_time(sql, kDeleteUser);
         st.exchange(soci::use(org, "org_id"));
         st.exchange(soci::use(key, "id"));
@@ -799,6 +820,7 @@ bool SqlUserRepository::remove(const std::string& org_id,
                   "DELETE FROM api_keys WHERE org_id = :org_id AND user_id = :id"}) {
                 sql << text, soci::use(org, "org_id"), soci::use(key, "id");
             }
+            ensure_an_owner_remains(sql, org, was_owner, now);
             write_audit(sql, org, audit);
         }
         tx.commit();

@@ -86,6 +86,21 @@ void replace_source_grants_in(soci::session& sql,
                               const std::vector<core::Grant>& grants,
                               const core::Audit& audit);
 
+/// Whether the account is active and holds an unexpired organization owner grant at `now`.
+bool active_owner(soci::session& sql,
+                  const std::string& org_id,
+                  const std::string& user_id,
+                  const std::string& now);
+
+/// DESIGN §2 rule 3, inside the write transaction that may break it: when `was_owner`, the
+/// organization must still have an active owner after the change, or Error::conflict is
+/// thrown (and the transaction rolls back). On PostgreSQL the organization's row is locked
+/// first, so that two concurrent changes of two owners cannot both pass.
+void ensure_an_owner_remains(soci::session& sql,
+                             const std::string& org_id,
+                             bool was_owner,
+                             const std::string& now);
+
 /// What a delete takes with it, audited row by row before it goes.
 enum class RemovedAccess { kGrantsOfAccount, kBindingsOfGroup, kBindingsOfSite };
 

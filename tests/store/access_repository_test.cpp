@@ -1299,6 +1299,38 @@ TEST_P(AccessRepositoryTest, MemberChangesWriteOneAuditRowPerMember) {
     EXPECT_EQ(field(removed[2].before, "type"), "Group");
 }
 
+// DESIGN §2 rule 3 in the store: a write that leaves the organization without an active owner
+// fails inside its own transaction, whatever the caller checked before (two owners demoted
+// at once cannot both pass), and nothing of it stays.
+TEST_P(AccessRepositoryTest, TheLastActiveOwnerSurvivesEveryWriteThatWouldRemoveIt) {
+    const std::string ann = add_user("ann");
+    const std::string bo = add_user("bo");
+    access_->put_grant(make_grant(org_, ann, "", Role::kOwner), audit_at(1));
+    const auto conflict = [](const Error& e) { return e.status() == 409; };
+    // Deactivating, deleting, revoking or downgrading the only owner: 409, nothing changed.
+    core::UserRecord off = *users_->find(org_, ann);
+    off.active = false;
+    off.version += 1;
+    EXPECT_TRUE(
+        conflict(test::error_of([&] { users_->update(off, off.version - 1, audit_at(2)); })));
+    EXPECT_TRUE(users_->find(org_, ann)->active);
+    EXPECT_TRUE(conflict(test::error_of([&] { users_->remove(org_, ann, audit_at(2)); })));
+    EXPECT_TRUE(users_->find(org_, ann).has_value());
+    EXPECT_TRUE(conflict(test::error_of(
+        [&] { access_->revoke_grants(org_, ann, "", GrantSource::kManual, audit_at(2)); })));
+    EXPECT_TRUE(conflict(test::error_of(
+        [&] { access_->put_grant(make_grant(org_, ann, "", Role::kAdmin), audit_at(2)); })));
+    EXPECT_EQ(access_->count_active_owners(org_, test_time(3)), 1);
+    // With a second owner, the first may go; then the second is the last.
+    access_->put_grant(make_grant(org_, bo, "", Role::kOwner), audit_at(4));
+    EXPECT_TRUE(users_->update(off, off.version - 1, audit_at(5)));
+    EXPECT_TRUE(conflict(test::error_of([&] { users_->remove(org_, bo, audit_at(6)); })));
+    EXPECT_EQ(access_->count_active_owners(org_, test_time(7)), 1);
+    // An account that owns nothing is deactivated and deleted freely.
+    const std::string cy = add_user("cy");
+    EXPECT_TRUE(users_->remove(org_, cy, audit_at(8)));
+}
+
 INSTANTIATE_TEST_SUITE_P(Backends, AccessRepositoryTest, kBackends, backend_name);
 
 }  // namespace
