@@ -316,8 +316,29 @@ void apply_change(soci::session& sql,
             out.push_back(id);
         }
     };
-    found("users", users);
-    found("scim_groups", groups);
+    if (backend == Backend::kPostgres) {
+        found("users", users);  // FOR KEY SHARE cannot lock through a UNION
+        found("scim_groups", groups);
+    } else {
+        // One statement for both kinds on SQLite, whose writer is the bottleneck.
+        std::string o = org_id, o2 = org_id, ids2 = ids, id, type;
+        soci::statement st = one_time(
+            sql, "SELECT t.id, 'User' FROM " + json_ids_table(backend, ":ids") +
+                     " CROSS JOIN users t WHERE t.id = j.value AND t.org_id = :org UNION ALL "
+                     "SELECT c.id, 'Group' FROM json_each(:ids2) AS k CROSS JOIN scim_groups c "
+                     "WHERE c.id = k.value AND c.org_id = :org2");
+        st.exchange(soci::use(ids, "ids"));
+        st.exchange(soci::use(o, "org"));
+        st.exchange(soci::use(ids2, "ids2"));
+        st.exchange(soci::use(o2, "org2"));
+        st.exchange(soci::into(id));
+        st.exchange(soci::into(type));
+        st.define_and_bind();
+        st.execute(false);
+        while (st.fetch()) {
+            (type == "User" ? users : groups).push_back(id);
+        }
+    }
     if (users.size() + groups.size() < change.add.size()) {
         std::unordered_set<std::string> known(users.begin(), users.end());
         known.insert(groups.begin(), groups.end());
@@ -568,17 +589,21 @@ bool SqlGroupRepository::change_members(const std::string& org_id,
     return with_session(db_, [&](soci::session& sql) {
         std::string org = org_id, key = id, when = at;
         WriteTx tx(sql, db_);
-        soci::statement st = one_time(sql, kTouchGroup);
-        st.exchange(soci::use(when, "at"));
-        st.exchange(soci::use(org, "org_id"));
-        st.exchange(soci::use(key, "id"));
-        st.define_and_bind();
-        st.execute(true);
-        if (st.get_affected_rows() == 0) {
-            return false;
+        long long seq = 0;
+        {
+            // Finished before the next statement: SQLite keeps an open RETURNING statement
+            // from committing.
+            soci::statement st = one_time(sql, std::string(kTouchGroup) + " RETURNING seq");
+            st.exchange(soci::use(when, "at"));
+            st.exchange(soci::use(org, "org_id"));
+            st.exchange(soci::use(key, "id"));
+            st.exchange(soci::into(seq));
+            st.define_and_bind();
+            if (!st.execute(true)) {
+                return false;
+            }
         }
-        const auto seq = group_seq(sql, org_id, id);
-        apply_change(sql, db_.backend(), org_id, *seq, id, change, audit);
+        apply_change(sql, db_.backend(), org_id, seq, id, change, audit);
         write_audit(sql, org_id, audit);
         tx.commit();
         return true;
