@@ -108,6 +108,22 @@ std::string json_array_of(const std::vector<std::string>& ids) {
     return boost::json::serialize(a);
 }
 
+// A PostgreSQL text[] literal of `ids`: every element quoted, quotes and backslashes escaped.
+std::string pg_text_array(const std::vector<std::string>& ids) {
+    std::string out = "{";
+    for (std::size_t i = 0; i < ids.size(); ++i) {
+        out += i ? ",\"" : "\"";
+        for (const char c : ids[i]) {
+            if (c == '"' || c == '\\') {
+                out += '\\';
+            }
+            out += c;
+        }
+        out += '"';
+    }
+    return out + "}";
+}
+
 struct GroupRow {
     long long seq = 0;
     std::string id, org_id, display_name, external_id, document, created, modified;
@@ -272,11 +288,19 @@ void apply_change(soci::session& sql,
         std::vector<std::string> left_users, left_groups;
         {
             std::string id, type;
-            soci::statement st = one_time(
-                sql, std::string("DELETE FROM group_members WHERE group_seq = :seq AND "
-                                 "member_id ") +
-                         (change.replace_all ? "NOT IN" : "IN") + " (SELECT j.value FROM " +
-                         json_ids_table(backend, ":ids") + ") RETURNING member_id, member_type");
+            // PostgreSQL plans "IN (rows of a JSON array)" as a hash over the whole group's
+            // rows; "= ANY(array)" is one index probe per id.
+            const bool by_array = backend == Backend::kPostgres && !change.replace_all;
+            if (by_array) {
+                ids = pg_text_array(change.remove);
+            }
+            const std::string which = by_array ? "= ANY(CAST(:ids AS text[]))"
+                                               : std::string(change.replace_all ? "NOT IN" : "IN") +
+                                                     " (SELECT j.value FROM " +
+                                                     json_ids_table(backend, ":ids") + ")";
+            soci::statement st =
+                one_time(sql, "DELETE FROM group_members WHERE group_seq = :seq AND member_id " +
+                                  which + " RETURNING member_id, member_type");
             st.exchange(soci::use(seq, "seq"));
             st.exchange(soci::use(ids, "ids"));
             st.exchange(soci::into(id));

@@ -990,6 +990,22 @@ TEST_P(GroupRepositoryTest, ConcurrentNestingsTakeTurns) {
     }
 }
 
+// Removed ids travel as one bound value (a JSON array, or a text[] on PostgreSQL): ids that
+// hold quotes, backslashes, braces and commas are matched exactly, never parsed as several.
+TEST_P(GroupRepositoryTest, RemovedIdsAreMatchedExactlyWhateverTheyHold) {
+    const std::string ann = add_user(R"({"userName":"ann"})");
+    const std::string bo = add_user(R"({"userName":"bo"})");
+    const core::GroupRecord g = add_group("Finance", {ann, bo});
+    core::MembershipChange odd;
+    odd.remove = {"a\"b", "c\\d", "{x,y}", ann + "\",\"" + bo, "NULL"};
+    ASSERT_TRUE(change(g.id, odd));
+    EXPECT_EQ(member_ids_of(g.id), sorted(Ids{ann, bo}));
+    core::MembershipChange one;
+    one.remove = {bo, "\\"};
+    ASSERT_TRUE(change(g.id, one, 2));
+    EXPECT_EQ(member_ids_of(g.id), Ids{ann});
+}
+
 INSTANTIATE_TEST_SUITE_P(Backends, GroupRepositoryTest, kBackends, backend_name);
 
 }  // namespace
