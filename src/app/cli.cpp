@@ -126,6 +126,15 @@ private:
     std::vector<std::string> used_;
 };
 
+// --expires-in DAYS of a secret: 0 (never) to 36,500.
+std::size_t expires_in_days(Options& o) {
+    const std::size_t days = o.number("expires-in", 0);
+    if (days > 36500) {
+        throw UsageError("--expires-in must be at most 36500 days");
+    }
+    return days;
+}
+
 core::Organization find_org(store::Database& db, const std::string& key) {
     store::SqlOrganizationRepository orgs(db);
     auto org = orgs.find(key);
@@ -302,10 +311,7 @@ int token_command(const std::string& verb, Options& o) {
     if (verb == "create") {
         const std::string org_key = o.require("org");
         const std::string label = o.require("name");
-        const std::size_t days = o.number("expires-in", 0);
-        if (days > 36500) {
-            throw UsageError("--expires-in must be at most 36500 days");
-        }
+        const std::size_t days = expires_in_days(o);
         o.require("db");
         o.check_all_used();
         auto db = open_db(o);
@@ -371,10 +377,7 @@ int apikey_command(const std::string& verb, Options& o) {
     const std::string org_key = o.require("org");
     const std::string account = o.require("account");
     const std::string label = o.require("name");
-    const std::size_t days = o.number("expires-in", 0);
-    if (days > 36500) {
-        throw UsageError("--expires-in must be at most 36500 days");
-    }
+    const std::size_t days = expires_in_days(o);
     o.require("db");
     o.check_all_used();
     auto db = open_db(o);

@@ -378,9 +378,7 @@ void audit_removed_access(soci::session& sql,
     std::string org = org_id, org2 = org_id, id = key, at = audit_time(audit), actor = audit.actor,
                 request = audit.request_id;
     const std::string scope = "CASE WHEN x.site_id = '' THEN 'org' ELSE 'site:' || x.site_id END";
-    std::string text =
-        "INSERT INTO audit_events (org_id, at, actor, action, target_type, target_id, "
-        "before_value, after_value, request_id) SELECT :org, :at, :actor, ";
+    std::string text = std::string(kInsertAudit) + "SELECT :org, :at, :actor, ";
     switch (what) {
         case RemovedAccess::kGrantsOfAccount:
             text +=

@@ -262,11 +262,9 @@ void write_audit(soci::session& sql, const std::string& org_id, const core::Audi
     std::string org = org_id, at = audit_time(audit), actor = audit.actor,
                 request = audit.request_id, action, type, target, before, after;
     soci::indicator before_ind = soci::i_null, after_ind = soci::i_null;
-    soci::statement st = one_time(sql,
-                                  "INSERT INTO audit_events (org_id, at, actor, action, "
-                                  "target_type, target_id, before_value, after_value, request_id) "
-                                  "VALUES (:org, :at, :actor, :action, :type, :target, :before, "
-                                  ":after, :request)");
+    soci::statement st = one_time(sql, std::string(kInsertAudit) +
+                                           "VALUES (:org, :at, :actor, :action, :type, :target, "
+                                           ":before, :after, :request)");
     st.exchange(soci::use(org, "org"));
     st.exchange(soci::use(at, "at"));
     st.exchange(soci::use(actor, "actor"));

@@ -250,13 +250,11 @@ void audit_member_ids(soci::session& sql,
                 request = audit.request_id, gid = group_id, ids = json_array_of(member_ids),
                 type = member_type;
     const std::string value = R"('{"member":"' || j.value || '","type":"' || :a_type || '"}')";
-    soci::statement st = one_time(
-        sql, std::string("INSERT INTO audit_events (org_id, at, actor, action, target_type, "
-                         "target_id, before_value, after_value, request_id) SELECT :a_org, :a_at, "
-                         ":a_actor, ") +
-                 (added ? "'group.member_added', 'group', :a_gid, NULL, " + value
-                        : "'group.member_removed', 'group', :a_gid, " + value + ", NULL") +
-                 ", :a_request FROM " + json_ids_table(backend, ":ids"));
+    soci::statement st =
+        one_time(sql, std::string(kInsertAudit) + "SELECT :a_org, :a_at, :a_actor, " +
+                          (added ? "'group.member_added', 'group', :a_gid, NULL, " + value
+                                 : "'group.member_removed', 'group', :a_gid, " + value + ", NULL") +
+                          ", :a_request FROM " + json_ids_table(backend, ":ids"));
     st.exchange(soci::use(org, "a_org"));
     st.exchange(soci::use(at, "a_at"));
     st.exchange(soci::use(actor, "a_actor"));
@@ -481,12 +479,12 @@ void leave_all_groups(soci::session& sql,
     {
         soci::statement st = one_time(
             sql,
-            "INSERT INTO audit_events (org_id, at, actor, action, target_type, target_id, "
-            "before_value, after_value, request_id) SELECT :org, :at, :actor, "
-            "'group.member_removed', 'group', g.id, '{\"member\":\"' || m.member_id || "
-            "'\",\"type\":\"' || m.member_type || '\"}', NULL, :request FROM group_members m "
-            "JOIN scim_groups g ON g.seq = m.group_seq WHERE m.org_id = :org2 AND "
-            "m.member_id = :id");
+            std::string(kInsertAudit) +
+                "SELECT :org, :at, :actor, "
+                "'group.member_removed', 'group', g.id, '{\"member\":\"' || m.member_id || "
+                "'\",\"type\":\"' || m.member_type || '\"}', NULL, :request FROM group_members m "
+                "JOIN scim_groups g ON g.seq = m.group_seq WHERE m.org_id = :org2 AND "
+                "m.member_id = :id");
         st.exchange(soci::use(org, "org"));
         st.exchange(soci::use(at, "at"));
         st.exchange(soci::use(actor, "actor"));

@@ -62,6 +62,11 @@ void leave_all_groups(soci::session& sql,
                       const std::string& member_id,
                       const core::Audit& audit);
 
+/// The head of every statement that writes audit rows; the values or SELECT follow.
+inline constexpr const char* kInsertAudit =
+    "INSERT INTO audit_events (org_id, at, actor, action, target_type, target_id, before_value, "
+    "after_value, request_id) ";
+
 /// Inside a write transaction: writes `audit`'s entries for `org_id` (at `audit.at`, or now
 /// when it is empty).
 void write_audit(soci::session& sql, const std::string& org_id, const core::Audit& audit);
