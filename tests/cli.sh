@@ -66,6 +66,29 @@ check "revoking twice exits 1" [ $status -eq 1 ]
 "$scimd" token create --db "$db" --org Nobody --name x >/dev/null 2>"$work/err"; status=$?
 check "unknown organization exits 1" [ $status -eq 1 ]
 
+# Bootstrap of the admin API: an organization with its first owner, a site, an API key; the
+# audit trail shows what the CLI did.
+org2=$("$scimd" org create --db "$db" --name Globex --owner ann@globex.example 2>"$work/err")
+check "org create --owner prints the id alone" grep -Eq '^[0-9a-f-]{36}$' <<<"$org2"
+check "org create --owner names the owner" grep -q "ann@globex.example" "$work/err"
+"$scimd" org create --db "$db" --name Initech --owner not-an-email >/dev/null 2>"$work/err"; status=$?
+check "an --owner that is no email exits 2" [ $status -eq 2 ]
+site=$("$scimd" site create --db "$db" --org Globex --name shop --url https://shop.example 2>/dev/null)
+check "site create prints the id alone" grep -Eq '^[0-9a-f-]{36}$' <<<"$site"
+check "site list shows it" grep -q "^$site	shop	https://shop.example$" <("$scimd" site list --db "$db" --org Globex)
+key=$("$scimd" apikey create --db "$db" --org Globex --account ANN@globex.example --name laptop 2>"$work/err")
+check "apikey create prints the secret alone" grep -Eq '^scimdk_[A-Za-z0-9_-]{43}$' <<<"$key"
+"$scimd" apikey create --db "$db" --org Globex --account bo@globex.example --name x >/dev/null 2>"$work/err"; status=$?
+check "apikey for an unknown account exits 1" [ $status -eq 1 ]
+"$scimd" audit --db "$db" --org Globex >"$work/audit" 2>"$work/err"
+check "audit shows the owner's grant" grep -q "	cli	grant.added	account:" "$work/audit"
+check "audit shows the site" grep -q "	cli	site.created	site:$site	" "$work/audit"
+check "audit shows the key" grep -q "	cli	api_key.created	api_key:" "$work/audit"
+check "audit never shows the key's secret" bash -c "! grep -q '$key' '$work/audit'"
+"$scimd" audit --db "$db" --org Globex --action site.created >"$work/audit" 2>/dev/null
+check "audit filters by action" [ "$(grep -c site.created "$work/audit")" -eq 1 ]
+check "audit filtered has only that action" bash -c "! grep -q grant.added '$work/audit'"
+
 # A missing certificate: exit 1 and one line.
 "$scimd" serve --db "$db" --listen 127.0.0.1:0 --cert "$work/none.pem" --key "$work/none.pem" \
   >"$work/out" 2>"$work/err"; status=$?
