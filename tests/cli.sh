@@ -89,6 +89,25 @@ check "audit never shows the key's secret" bash -c "! grep -q '$key' '$work/audi
 check "audit filters by action" [ "$(grep -c site.created "$work/audit")" -eq 1 ]
 check "audit filtered has only that action" bash -c "! grep -q grant.added '$work/audit'"
 
+# org update sets the plan (operators only) and prints it; bad values are usage mistakes.
+"$scimd" org update --db "$db" --org Globex --seat-limit 50 --features bulk_invite,domain_provisioning \
+  --unverified-domain-policy reject --invitation-days 14 >"$work/plan" 2>/dev/null
+check "org update prints the plan" grep -q '"seat_limit":50,"features":\["bulk_invite","domain_provisioning"\],"unverified_domain_policy":"reject","invitation_days":14' "$work/plan"
+"$scimd" org update --db "$db" --org Globex --seat-limit none >"$work/plan" 2>/dev/null
+check "org update keeps what it is not told" grep -q '"seat_limit":null,"features":\["bulk_invite","domain_provisioning"\],"unverified_domain_policy":"reject"' "$work/plan"
+"$scimd" org update --db "$db" --org Globex --features bogus >/dev/null 2>"$work/err"; status=$?
+check "an unknown feature exits 2" [ $status -eq 2 ]
+"$scimd" org update --db "$db" --org Globex --invitation-days 0 >/dev/null 2>&1; status=$?
+check "zero invitation days exits 2" [ $status -eq 2 ]
+"$scimd" org update --db "$db" --org Globex >/dev/null 2>&1; status=$?
+check "org update without a change exits 2" [ $status -eq 2 ]
+check "the plan change is audited" bash -c "'$scimd' audit --db '$db' --org Globex --action organization.plan_changed 2>/dev/null | grep -q plan_changed"
+
+# review lists the owners and admins, and who never signed in.
+"$scimd" review --db "$db" --org Globex >"$work/review" 2>/dev/null
+check "review lists the owner" grep -q "	ann@globex.example	owner$" "$work/review"
+check "review lists who never signed in" grep -q "	ann@globex.example	never$" "$work/review"
+
 # A missing certificate: exit 1 and one line.
 "$scimd" serve --db "$db" --listen 127.0.0.1:0 --cert "$work/none.pem" --key "$work/none.pem" \
   >"$work/out" 2>"$work/err"; status=$?

@@ -318,6 +318,12 @@ private:
         if (is({"api-keys", "*"})) {
             return m == "DELETE" ? revoke_key(s_[1]) : (not_allowed("DELETE"), no_content());
         }
+        if (is({"members", "*", "sign-ins"})) {
+            return m == "POST" ? sign_in(s_[1]) : (not_allowed("POST"), no_content());
+        }
+        if (is({"access-review"})) {
+            return m == "GET" ? access_review() : (not_allowed("GET"), no_content());
+        }
         if (is({"audit"})) {
             return m == "GET" ? list_audit() : (not_allowed("GET"), no_content());
         }
@@ -959,6 +965,82 @@ private:
             throw CodedError(404, "not_found", "no active API key " + id);
         }
         return no_content();
+    }
+
+    // --- sign-ins and the access review ----------------------------------------------------------
+    // The host application records a sign-in (with the key of an owner or admin account).
+    protocol::Response sign_in(const std::string& id) {
+        core::authorize_org_admin(actor_, "sign-in records");
+        const Body b(req_, {"at"});
+        std::string at = now();
+        if (const auto given = b.str("at")) {
+            std::chrono::system_clock::time_point tp;
+            if (!core::parse_time(*given, tp)) {
+                throw CodedError(400, "invalid_value", "at must be an RFC 3339 time");
+            }
+            at = core::format_time(tp);
+        }
+        if (!ctx_.users.record_sign_in(org_, id, at)) {
+            throw CodedError(404, "not_found", "no member " + id);
+        }
+        return no_content();
+    }
+
+    long long days_param(const char* name, long long fallback) const {
+        const long long d = parse_count(query_.get(name), fallback, name);
+        if (d < 1 || d > 3650) {
+            throw CodedError(400, "invalid_value", std::string(name) + " is 1 to 3650");
+        }
+        return d;
+    }
+
+    // Who has access that deserves a second look: members who have not signed in for N days,
+    // temporary grants about to expire, and everyone with owner or admin (DESIGN §1).
+    protocol::Response access_review() {
+        core::authorize_org_admin(actor_, "access reviews");
+        const long long inactive_days = days_param("inactive_days", 30);
+        const long long expiring_days = days_param("expiring_days", 14);
+        const auto t = ctx_.clock.now();
+        const std::string cutoff = core::format_time(t - std::chrono::hours(24 * inactive_days));
+        const std::string until = core::format_time(t + std::chrono::hours(24 * expiring_days));
+        json::array inactive;
+        for (const auto& s : ctx_.users.not_signed_in_since(org_, cutoff, 1000)) {
+            inactive.push_back(json::object{
+                {"id", s.id}, {"userName", s.user_name}, {"last_sign_in", opt(s.last_sign_in)}});
+        }
+        json::array expiring;
+        for (const auto& g : ctx_.access.expiring_grants(org_, now(), until)) {
+            json::object o = grant_json(g, now());
+            o["member"] = g.user_id;
+            expiring.push_back(std::move(o));
+        }
+        // Owners and admins, whatever grants them (a group binding gives admin too).
+        json::array privileged;
+        core::ListQuery q;
+        q.count = kMaxCount;
+        for (;;) {
+            const auto page = ctx_.users.list(org_, q);
+            std::vector<std::string> ids;
+            for (const auto& u : page.items) {
+                ids.push_back(u.id);
+            }
+            auto grants = ctx_.access.grants_of_many(org_, ids);
+            for (const auto& u : page.items) {
+                const auto a = core::effective_access(grants[u.id], u.active, now());
+                if (a.org_role && *a.org_role >= Role::kAdmin) {
+                    privileged.push_back(member_json(u, grants[u.id]));
+                }
+            }
+            if (static_cast<long long>(page.items.size()) < q.count) {
+                break;
+            }
+            q.start_index += q.count;
+        }
+        return json_response(200, json::object{{"inactive_days", inactive_days},
+                                               {"expiring_days", expiring_days},
+                                               {"not_signed_in", std::move(inactive)},
+                                               {"expiring_grants", std::move(expiring)},
+                                               {"owners_and_admins", std::move(privileged)}});
     }
 
     // --- audit trail -----------------------------------------------------------------------------

@@ -30,6 +30,10 @@ constexpr const char* kUsage = R"(usage: scimd COMMAND [OPTIONS]
                                            prints the new organization's id; --owner makes
                                            its first account, an owner
   org list --db URL
+  org update --db URL --org NAME_OR_ID [--seat-limit N|none] [--features LIST]
+             [--unverified-domain-policy invite|allow|reject] [--invitation-days N]
+                                           what the organization's plan allows; LIST is
+                                           comma-separated: domain_provisioning, bulk_invite
   token create --db URL --org NAME_OR_ID --name LABEL [--expires-in DAYS]
                                            prints the secret alone on stdout
   token list --db URL --org NAME_OR_ID
@@ -39,6 +43,9 @@ constexpr const char* kUsage = R"(usage: scimd COMMAND [OPTIONS]
   site create --db URL --org NAME_OR_ID --name NAME [--url URL]
                                            prints the new site's id
   site list --db URL --org NAME_OR_ID
+  review --db URL --org NAME_OR_ID [--inactive-days N] [--expiring-days N]
+                                           members not signed in for N days (30), grants
+                                           expiring within N days (14), owners and admins
   audit --db URL --org NAME_OR_ID [--from TIME] [--to TIME] [--actor A] [--action A]
         [--target ID] [--count N]          the audit trail, oldest first, tab-separated
 
@@ -259,6 +266,88 @@ int migrate(Options& o) {
     return 0;
 }
 
+boost::json::object plan_json(const core::Plan& p) {
+    boost::json::array features;
+    for (const auto& f : p.features) {
+        features.emplace_back(f);
+    }
+    return {{"seat_limit", p.seat_limit ? boost::json::value(*p.seat_limit) : nullptr},
+            {"features", std::move(features)},
+            {"unverified_domain_policy", p.unverified_domain_policy},
+            {"invitation_days", p.invitation_days}};
+}
+
+// Plans are the operator's: this command, never an API of the organization, changes them.
+int org_update(Options& o) {
+    const std::string org_key = o.require("org");
+    const auto seats = o.get("seat-limit");
+    const auto features = o.get("features");
+    const auto policy = o.get("unverified-domain-policy");
+    const auto days = o.get("invitation-days");
+    o.require("db");
+    if (!seats && !features && !policy && !days) {
+        throw UsageError(
+            "org update changes nothing without --seat-limit, --features, "
+            "--unverified-domain-policy or --invitation-days");
+    }
+    core::Plan change;
+    if (seats && *seats != "none") {
+        const std::size_t n = o.number("seat-limit", 0);
+        if (n == 0 || n > 10'000'000) {
+            throw UsageError("--seat-limit must be 1 to 10000000, or none");
+        }
+        change.seat_limit = static_cast<long long>(n);
+    }
+    if (features) {
+        std::size_t pos = 0;
+        while (pos <= features->size()) {
+            const auto comma = std::min(features->find(',', pos), features->size());
+            const std::string f = features->substr(pos, comma - pos);
+            if (f == "domain_provisioning" || f == "bulk_invite") {
+                change.features.push_back(f);
+            } else if (!f.empty()) {
+                throw UsageError("unknown feature \"" + f +
+                                 "\"; features are domain_provisioning and bulk_invite");
+            }
+            pos = comma + 1;
+        }
+    }
+    if (policy && *policy != "invite" && *policy != "allow" && *policy != "reject") {
+        throw UsageError("--unverified-domain-policy must be invite, allow or reject");
+    }
+    if (days) {
+        const std::size_t n = o.number("invitation-days", 7);
+        if (n == 0 || n > 365) {
+            throw UsageError("--invitation-days must be 1 to 365");
+        }
+        change.invitation_days = static_cast<int>(n);
+    }
+    o.check_all_used();
+    auto db = open_db(o);
+    const core::Organization org = find_org(*db, org_key);
+    core::Plan plan = org.plan;
+    if (seats) {
+        plan.seat_limit = change.seat_limit;
+    }
+    if (features) {
+        plan.features = change.features;
+    }
+    if (policy) {
+        plan.unverified_domain_policy = *policy;
+    }
+    if (days) {
+        plan.invitation_days = change.invitation_days;
+    }
+    const std::string now = core::format_time(std::chrono::system_clock::now());
+    store::SqlOrganizationRepository(*db).update_plan(
+        org.id, plan,
+        cli_audit(now, {{"organization.plan_changed", "organization", org.id,
+                         boost::json::serialize(plan_json(org.plan)),
+                         boost::json::serialize(plan_json(plan))}}));
+    std::cout << boost::json::serialize(plan_json(plan)) << std::endl;
+    return 0;
+}
+
 int org_command(const std::string& verb, Options& o) {
     if (verb == "create") {
         const std::string name = o.require("name");
@@ -302,6 +391,9 @@ int org_command(const std::string& verb, Options& o) {
             std::cout << org.id << '\t' << org.name << '\n';
         }
         return 0;
+    }
+    if (verb == "update") {
+        return org_update(o);
     }
     throw UsageError("unknown command \"org " + verb + "\"");
 }
@@ -436,6 +528,58 @@ int site_command(const std::string& verb, Options& o) {
     throw UsageError("unknown command \"site " + verb + "\"");
 }
 
+int review_command(Options& o) {
+    const std::string org_key = o.require("org");
+    const std::size_t inactive = o.number("inactive-days", 30);
+    const std::size_t expiring = o.number("expiring-days", 14);
+    if (inactive > 3650 || expiring > 3650) {
+        throw UsageError("--inactive-days and --expiring-days are at most 3650");
+    }
+    o.require("db");
+    o.check_all_used();
+    auto db = open_db(o);
+    const core::Organization org = find_org(*db, org_key);
+    const auto t = std::chrono::system_clock::now();
+    const std::string now = core::format_time(t);
+    store::SqlUserRepository users(*db);
+    store::SqlAccessRepository access(*db);
+    std::cout << "# not signed in for " << inactive << " days\n";
+    for (const auto& s : users.not_signed_in_since(
+             org.id, core::format_time(t - std::chrono::hours(24 * inactive)), 1000)) {
+        std::cout << s.id << '\t' << s.user_name << '\t' << s.last_sign_in.value_or("never")
+                  << '\n';
+    }
+    std::cout << "# grants expiring within " << expiring << " days\n";
+    for (const auto& g : access.expiring_grants(
+             org.id, now, core::format_time(t + std::chrono::hours(24 * expiring)))) {
+        std::cout << g.user_id << '\t' << (g.site_id.empty() ? "org" : "site:" + g.site_id) << '\t'
+                  << core::role_name(g.role) << '\t' << *g.expires << '\n';
+    }
+    std::cout << "# owners and admins\n";
+    core::ListQuery q;
+    q.count = 200;
+    for (;;) {
+        const auto page = users.list(org.id, q);
+        std::vector<std::string> ids;
+        for (const auto& u : page.items) {
+            ids.push_back(u.id);
+        }
+        auto grants = access.grants_of_many(org.id, ids);
+        for (const auto& u : page.items) {
+            const auto a = core::effective_access(grants[u.id], u.active, now);
+            if (a.org_role && *a.org_role >= core::Role::kAdmin) {
+                std::cout << u.id << '\t' << u.user_name << '\t' << core::role_name(*a.org_role)
+                          << '\n';
+            }
+        }
+        if (static_cast<long long>(page.items.size()) < q.count) {
+            break;
+        }
+        q.start_index += q.count;
+    }
+    return 0;
+}
+
 int audit_command(Options& o) {
     const std::string org_key = o.require("org");
     core::AuditQuery q;
@@ -497,6 +641,10 @@ int main(int argc, char** argv) {
         if (cmd == "audit") {
             Options o(args, 1);
             return audit_command(o);
+        }
+        if (cmd == "review") {
+            Options o(args, 1);
+            return review_command(o);
         }
         throw UsageError("unknown command \"" + cmd + "\"");
     } catch (const UsageError& e) {

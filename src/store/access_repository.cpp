@@ -271,21 +271,9 @@ void replace_group_roles(soci::session& sql,
                                    json::serialize(roles_json(roles))}));
 }
 
-// PostgreSQL: the writes that read another side's rows to derive bindings (a group's write
-// reads the rules and sites; a rule's or site's write reads the groups) take turns per
-// organization, so that neither misses the other's uncommitted row. SQLite's writes take
-// turns anyway.
-void lock_org(soci::session& sql, const std::string& org_id) {
-    if (sql.get_backend_name() == "postgresql") {
-        std::string org = org_id;
-        sql << "SELECT id FROM organizations WHERE id = :org FOR NO KEY UPDATE",
-            soci::use(org, "org");
-    }
-}
-
 // Every group of the organization, bound again by the rules (after a rule changed).
 void reapply_rules(soci::session& sql, const std::string& org_id, const core::Audit& audit) {
-    lock_org(sql, org_id);
+    lock_organization(sql, org_id);
     std::vector<std::pair<std::string, std::string>> groups;
     {
         std::string org = org_id, id, name;
@@ -356,7 +344,7 @@ void ensure_an_owner_remains(soci::session& sql,
     if (!was_owner) {
         return;
     }
-    lock_org(sql, org_id);
+    lock_organization(sql, org_id);
     std::string org = org_id, at = now;
     long long n = 0;
     sql << "SELECT COUNT(*) FROM grants g JOIN users u ON u.id = g.user_id AND u.org_id = "
@@ -367,6 +355,14 @@ void ensure_an_owner_remains(soci::session& sql,
         throw Error::conflict(
             "this is the organization's last active owner: it cannot be removed, deactivated "
             "or downgraded; make another owner first");
+    }
+}
+
+void lock_organization(soci::session& sql, const std::string& org_id) {
+    if (sql.get_backend_name() == "postgresql") {
+        std::string org = org_id;
+        sql << "SELECT id FROM organizations WHERE id = :org FOR NO KEY UPDATE",
+            soci::use(org, "org");
     }
 }
 
@@ -413,7 +409,7 @@ void apply_naming_rules(soci::session& sql,
                         const std::string& group_id,
                         const std::string& display_name,
                         const core::Audit& audit) {
-    lock_org(sql, org_id);
+    lock_organization(sql, org_id);
     const auto rules = read_rules(sql, org_id);
     if (rules.empty()) {
         return;  // no rule, so no rule binding either (deleting a rule re-applies the rest)
@@ -650,8 +646,7 @@ void SqlAccessRepository::put_grant(const core::Grant& grant, const core::Audit&
             std::string id = before.id, role(core::role_name(grant.role)),
                         expires = grant.expires.value_or("");
             soci::indicator exp_ind = grant.expires ? soci::i_ok : soci::i_null;
-            sql << "UPDATE grants SET role = :role, expires = :expires, expiry_recorded = 0 "
-                   "WHERE id = :id",
+            sql << "UPDATE grants SET role = :role, expires = :expires WHERE id = :id",
                 soci::use(role, "role"), soci::use(expires, exp_ind, "expires"),
                 soci::use(id, "id");
             core::Grant after = grant;
@@ -750,8 +745,7 @@ void replace_source_grants_in(soci::session& sql,
             std::string id = old.id, role(core::role_name(it->role)),
                         expires = it->expires.value_or("");
             soci::indicator exp_ind = it->expires ? soci::i_ok : soci::i_null;
-            sql << "UPDATE grants SET role = :role, expires = :expires, expiry_recorded = 0 "
-                   "WHERE id = :id",
+            sql << "UPDATE grants SET role = :role, expires = :expires WHERE id = :id",
                 soci::use(role, "role"), soci::use(expires, exp_ind, "expires"),
                 soci::use(id, "id");
             core::Grant after = *it;
@@ -791,7 +785,7 @@ int SqlAccessRepository::record_expired_grants(const std::string& org_id, const 
         WriteTx tx(sql, db_);
         auto expired = stored_grants(sql,
                                      "WHERE org_id = :org AND expires IS NOT NULL AND "
-                                     "expires <= :now AND expiry_recorded = 0",
+                                     "expires <= :now",
                                      [&](soci::statement& st) {
                                          st.exchange(soci::use(org, "org"));
                                          st.exchange(soci::use(at, "now"));
@@ -801,13 +795,29 @@ int SqlAccessRepository::record_expired_grants(const std::string& org_id, const 
         a.at = now;
         for (const auto& g : expired) {
             std::string id = g.id;
-            sql << "UPDATE grants SET expiry_recorded = 1 WHERE id = :id", soci::use(id, "id");
+            sql << "DELETE FROM grants WHERE id = :id", soci::use(id, "id");
             a.entries.push_back(
                 {"grant.expired", "account", g.user_id, json::serialize(grant_json(g)), ""});
         }
         write_audit(sql, org_id, a);
         tx.commit();
         return static_cast<int>(expired.size());
+    });
+}
+
+std::vector<core::Grant> SqlAccessRepository::expiring_grants(const std::string& org_id,
+                                                              const std::string& from,
+                                                              const std::string& until) {
+    return with_session(db_, [&](soci::session& sql) {
+        std::string org = org_id, a = from, b = until;
+        return stored_grants(sql,
+                             "WHERE org_id = :org AND expires IS NOT NULL AND expires > :from "
+                             "AND expires <= :until ORDER BY expires, seq",
+                             [&](soci::statement& st) {
+                                 st.exchange(soci::use(org, "org"));
+                                 st.exchange(soci::use(a, "from"));
+                                 st.exchange(soci::use(b, "until"));
+                             });
     });
 }
 

@@ -16,10 +16,12 @@ namespace {
 // --- organizations -------------------------------------------------------------------------
 constexpr const char* kInsertOrg =
     "INSERT INTO organizations (id, name, created) VALUES (:id, :name, :created)";
+constexpr const char* kOrgColumns =
+    "SELECT id, name, created, seat_limit, features, unverified_domain_policy, invitation_days "
+    "FROM organizations ";
 constexpr const char* kSelectOrg =
-    "SELECT id, name, created FROM organizations WHERE id = :key OR name = :key2 "
-    "ORDER BY CASE WHEN id = :key3 THEN 0 ELSE 1 END LIMIT 1";
-constexpr const char* kListOrgs = "SELECT id, name, created FROM organizations ORDER BY name";
+    "WHERE id = :key OR name = :key2 ORDER BY CASE WHEN id = :key3 THEN 0 ELSE 1 END LIMIT 1";
+constexpr const char* kListOrgs = "ORDER BY name";
 
 // --- tokens --------------------------------------------------------------------------------
 constexpr const char* kInsertToken =
@@ -276,6 +278,41 @@ bool holds_owner_grant(soci::session& sql, const core::UserRecord& user, const s
     return n > 0;
 }
 
+// DESIGN §2 rule 7 for a write of an account: read before the write (whether it takes a
+// seat it didn't have), checked after it. Costs one read of the organization's row unless
+// the organization has a seat limit.
+class SeatCheck {
+public:
+    SeatCheck(soci::session& sql, const core::UserRecord& user) {
+        if (user.active) {
+            limit_ = seat_limit_of(sql, user.org_id);
+        }
+        if (limit_) {
+            std::string org = user.org_id, id = user.id;
+            int active = 1;
+            sql << "SELECT active FROM users WHERE org_id = :org AND id = :id",
+                soci::use(org, "org"), soci::use(id, "id"), soci::into(active);
+            takes_seat_ = sql.got_data() && active == 0;
+        }
+    }
+    void check(soci::session& sql, const core::UserRecord& user) const {
+        if (takes_seat_) {
+            ensure_seats(sql, user.org_id, *limit_);
+        }
+    }
+    static void for_new(soci::session& sql, const core::UserRecord& user) {
+        if (user.active) {
+            if (const auto limit = seat_limit_of(sql, user.org_id)) {
+                ensure_seats(sql, user.org_id, *limit);
+            }
+        }
+    }
+
+private:
+    std::optional<long long> limit_;
+    bool takes_seat_ = false;
+};
+
 // The account's scim_roles grants, when the write carries them.
 void write_role_grants(soci::session& sql, const core::UserRecord& user, const core::Audit& audit) {
     if (user.role_grants) {
@@ -332,28 +369,118 @@ void SqlOrganizationRepository::insert(const core::Organization& org) {
     });
 }
 
+namespace {
+
+std::vector<core::Organization> read_orgs(soci::session& sql,
+                                          const std::string& where,
+                                          std::vector<std::string> keys) {
+    std::vector<core::Organization> out;
+    core::Organization org;
+    long long seat_limit = 0;
+    soci::indicator seat_ind = soci::i_ok;
+    std::string features;
+    int days = 7;
+    soci::statement st = one_time(sql, std::string(kOrgColumns) + where);
+    for (std::size_t i = 0; i < keys.size(); ++i) {
+        st.exchange(
+            soci::use(keys[i], i == 0 ? std::string("key") : "key" + std::to_string(i + 1)));
+    }
+    st.exchange(soci::into(org.id));
+    st.exchange(soci::into(org.name));
+    st.exchange(soci::into(org.created));
+    st.exchange(soci::into(seat_limit, seat_ind));
+    st.exchange(soci::into(features));
+    st.exchange(soci::into(org.plan.unverified_domain_policy));
+    st.exchange(soci::into(days));
+    st.define_and_bind();
+    st.execute(false);
+    while (st.fetch()) {
+        core::Organization o = org;
+        o.plan.seat_limit =
+            seat_ind == soci::i_ok ? std::optional<long long>(seat_limit) : std::nullopt;
+        o.plan.invitation_days = days;
+        std::size_t pos = 0;
+        while (pos < features.size()) {
+            const auto comma = std::min(features.find(',', pos), features.size());
+            if (comma > pos) {
+                o.plan.features.push_back(features.substr(pos, comma - pos));
+            }
+            pos = comma + 1;
+        }
+        out.push_back(std::move(o));
+        seat_ind = soci::i_ok;
+    }
+    return out;
+}
+
+}  // namespace
+
 std::optional<core::Organization> SqlOrganizationRepository::find(const std::string& id_or_name) {
     return with_session(db_, [&](soci::session& sql) -> std::optional<core::Organization> {
-        std::string key = id_or_name, key2 = id_or_name, key3 = id_or_name;
-        core::Organization org;
-        sql << kSelectOrg, soci::use(key, "key"), soci::use(key2, "key2"), soci::use(key3, "key3"),
-            soci::into(org.id), soci::into(org.name), soci::into(org.created);
-        if (!sql.got_data()) {
+        auto orgs = read_orgs(sql, kSelectOrg, {id_or_name, id_or_name, id_or_name});
+        if (orgs.empty()) {
             return std::nullopt;
         }
-        return org;
+        return orgs.front();
     });
 }
 
 std::vector<core::Organization> SqlOrganizationRepository::list() {
+    return with_session(db_, [&](soci::session& sql) { return read_orgs(sql, kListOrgs, {}); });
+}
+
+bool SqlOrganizationRepository::update_plan(const std::string& id,
+                                            const core::Plan& plan,
+                                            const core::Audit& audit) {
     return with_session(db_, [&](soci::session& sql) {
-        std::vector<core::Organization> out;
-        soci::rowset<soci::row> rows = (sql.prepare << kListOrgs);
-        for (const soci::row& r : rows) {
-            out.push_back({r.get<std::string>(0), r.get<std::string>(1), r.get<std::string>(2)});
+        std::string key = id, features, policy = plan.unverified_domain_policy;
+        for (const auto& f : plan.features) {
+            features += (features.empty() ? "" : ",") + f;
         }
-        return out;
+        long long seats = plan.seat_limit.value_or(0);
+        soci::indicator seat_ind = plan.seat_limit ? soci::i_ok : soci::i_null;
+        int days = plan.invitation_days;
+        WriteTx tx(sql, db_);
+        soci::statement st =
+            one_time(sql,
+                     "UPDATE organizations SET seat_limit = :seats, features = :features, "
+                     "unverified_domain_policy = :policy, invitation_days = :days WHERE id = :id");
+        st.exchange(soci::use(seats, seat_ind, "seats"));
+        st.exchange(soci::use(features, "features"));
+        st.exchange(soci::use(policy, "policy"));
+        st.exchange(soci::use(days, "days"));
+        st.exchange(soci::use(key, "id"));
+        st.define_and_bind();
+        st.execute(true);
+        if (st.get_affected_rows() == 0) {
+            return false;
+        }
+        write_audit(sql, id, audit);
+        tx.commit();
+        return true;
     });
+}
+
+std::optional<long long> seat_limit_of(soci::session& sql, const std::string& org_id) {
+    std::string org = org_id;
+    long long limit = 0;
+    soci::indicator ind = soci::i_null;
+    sql << "SELECT seat_limit FROM organizations WHERE id = :org", soci::use(org, "org"),
+        soci::into(limit, ind);
+    return ind == soci::i_ok ? std::optional<long long>(limit) : std::nullopt;
+}
+
+void ensure_seats(soci::session& sql, const std::string& org_id, long long limit) {
+    lock_organization(sql, org_id);
+    std::string org = org_id;
+    long long over = limit + 1, n = 0;
+    sql << "SELECT COUNT(*) FROM (SELECT 1 FROM users WHERE org_id = :org AND active = 1 "
+           "LIMIT :n) t",
+        soci::use(org, "org"), soci::use(over, "n"), soci::into(n);
+    if (n > limit) {
+        throw Error::forbidden("user limit reached: " + std::to_string(limit) + " of " +
+                               std::to_string(limit) + " seats used");
+    }
 }
 
 // --- tokens --------------------------------------------------------------------------------
@@ -563,6 +690,7 @@ bool SqlUserRepository::update_sqlite(soci::session& sql,
     std::unique_lock writer(db_.write_mutex());
     s->begin.execute(true);
     try {
+        const SeatCheck seats(sql, user);
         s->update_user.execute(true);
         if (s->update_user.get_affected_rows() == 0) {
             s->commit.execute(true);
@@ -578,6 +706,7 @@ bool SqlUserRepository::update_sqlite(soci::session& sql,
             const std::string now = audit_time(audit);
             ensure_an_owner_remains(sql, user.org_id, holds_owner_grant(sql, user, now), now);
         }
+        seats.check(sql, user);
         write_audit(sql, user.org_id, audit);
         s->commit.execute(true);
         return true;
@@ -606,6 +735,7 @@ void SqlUserRepository::insert_sqlite(soci::session& sql,
         }
         s->count.execute(true);
         write_role_grants(sql, user, audit);
+        SeatCheck::for_new(sql, user);
         write_audit(sql, user.org_id, audit);
         s->commit.execute(true);
     } catch (...) {
@@ -642,6 +772,7 @@ void SqlUserRepository::insert(const core::UserRecord& user, const core::Audit& 
             write_emails(sql, seq, user, false);
             add_to_count(sql, b.org_id, 1);
             write_role_grants(sql, user, audit);
+            SeatCheck::for_new(sql, user);
             write_audit(sql, user.org_id, audit);
             tx.commit();
         } catch (const soci::soci_error& e) {
@@ -769,6 +900,7 @@ bool SqlUserRepository::update(const core::UserRecord& user,
         long long seq = 0;
         try {
             WriteTx tx(sql, db_);
+            const SeatCheck seats(sql, user);
             soci::statement st = user_statement(
                 sql, with_doc(kUpdateUser, db_.backend(), ":document", "CAST(:document AS jsonb)"),
                 b, false, soci::details::st_one_time_query, [&](soci::statement& s) {
@@ -784,6 +916,7 @@ bool SqlUserRepository::update(const core::UserRecord& user,
                 const std::string now = audit_time(audit);
                 ensure_an_owner_remains(sql, user.org_id, holds_owner_grant(sql, user, now), now);
             }
+            seats.check(sql, user);
             write_audit(sql, user.org_id, audit);
             tx.commit();
         } catch (const soci::soci_error& e) {
@@ -897,6 +1030,54 @@ core::Page<core::UserRecord> SqlUserRepository::list(const std::string& org_id,
         st.execute(true);
         page.total = total;
         return page;
+    });
+}
+
+bool SqlUserRepository::record_sign_in(const std::string& org_id,
+                                       const std::string& id,
+                                       const std::string& at) {
+    return with_session(db_, [&](soci::session& sql) {
+        std::string org = org_id, key = id, when = at;
+        WriteTx tx(sql, db_);
+        soci::statement st =
+            one_time(sql, "UPDATE users SET last_sign_in = :at WHERE org_id = :org AND id = :id");
+        st.exchange(soci::use(when, "at"));
+        st.exchange(soci::use(org, "org"));
+        st.exchange(soci::use(key, "id"));
+        st.define_and_bind();
+        st.execute(true);
+        const bool found = st.get_affected_rows() > 0;
+        tx.commit();
+        return found;
+    });
+}
+
+std::vector<core::SignIn> SqlUserRepository::not_signed_in_since(const std::string& org_id,
+                                                                 const std::string& cutoff,
+                                                                 std::size_t limit) {
+    return with_session(db_, [&](soci::session& sql) {
+        std::vector<core::SignIn> out;
+        std::string org = org_id, before = cutoff, id, name, last;
+        long long n = static_cast<long long>(limit);
+        soci::indicator last_ind = soci::i_ok;
+        soci::statement st =
+            one_time(sql,
+                     "SELECT id, user_name, last_sign_in FROM users WHERE org_id = :org AND "
+                     "active = 1 AND (last_sign_in IS NULL OR last_sign_in < :cutoff) ORDER BY "
+                     "last_sign_in IS NOT NULL, last_sign_in, seq LIMIT :n");
+        st.exchange(soci::use(org, "org"));
+        st.exchange(soci::use(before, "cutoff"));
+        st.exchange(soci::use(n, "n"));
+        st.exchange(soci::into(id));
+        st.exchange(soci::into(name));
+        st.exchange(soci::into(last, last_ind));
+        st.define_and_bind();
+        st.execute(false);
+        while (st.fetch()) {
+            out.push_back({id, name, last_ind == soci::i_ok ? std::optional(last) : std::nullopt});
+            last_ind = soci::i_ok;
+        }
+        return out;
     });
 }
 

@@ -2,6 +2,7 @@
 
 #include <cstddef>
 #include <mutex>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -116,6 +117,19 @@ void audit_removed_access(soci::session& sql,
                           RemovedAccess what,
                           const std::string& key,
                           const core::Audit& audit);
+
+/// PostgreSQL: takes the organization's row (FOR NO KEY UPDATE) until the transaction ends, so
+/// that the organization's writes that check a count or read another side's rows take
+/// turns. SQLite's writes take turns anyway: nothing to do there.
+void lock_organization(soci::session& sql, const std::string& org_id);
+
+/// The organization's seat limit, or nullopt for none.
+std::optional<long long> seat_limit_of(soci::session& sql, const std::string& org_id);
+
+/// DESIGN §2 rule 7, inside the write that made an account active: the organization's active
+/// accounts must not exceed `limit`; otherwise Error::forbidden (403) "user limit reached: N
+/// of N seats used", and the transaction rolls back.
+void ensure_seats(soci::session& sql, const std::string& org_id, long long limit);
 
 /// True for a unique-constraint violation, on either backend.
 bool is_unique_violation(const soci::soci_error& e);

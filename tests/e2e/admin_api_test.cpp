@@ -1492,6 +1492,60 @@ TEST_P(Admin, LastOwnerCannotMakeTheirOwnershipExpire) {
     EXPECT_EQ(grants_of(member(owner_.id)), Lines{"org owner manual"});
 }
 
+// DESIGN §2 rule 7 through SCIM: a create over the plan's seat limit is a 403 SCIM error
+// that says so, and nothing is created; an unlimited plan takes it.
+TEST_P(Admin, SeatLimitRefusesScimCreates) {
+    store::SqlOrganizationRepository orgs(app_->database());
+    core::Plan plan = orgs.find(org_id_)->plan;
+    plan.seat_limit = 1;  // the owner holds it
+    ASSERT_TRUE(orgs.update_plan(org_id_, plan, core::Audit{}));
+    const auto refused = client().post("/scim/v2/Users",
+                                       R"({"schemas":["urn:ietf:params:scim:schemas:core:2.0:User"],
+                              "userName":"late@acme.example"})");
+    expect_scim_error(refused, 403);
+    EXPECT_NE(refused.body.find("user limit reached: 1 of 1 seats used"), std::string::npos)
+        << refused.body;
+    const auto list =
+        client().get("/scim/v2/Users?filter=" + url_encode(R"(userName eq "late@acme.example")"));
+    EXPECT_EQ(list.json().at("totalResults"), 0);
+    plan.seat_limit.reset();
+    ASSERT_TRUE(orgs.update_plan(org_id_, plan, core::Audit{}));
+    EXPECT_FALSE(create_scim_user("late@acme.example").empty());
+}
+
+// The access review: members not signed in for N days (the host application records
+// sign-ins), temporary grants about to expire, and the owners and admins.
+TEST_P(Admin, AccessReviewListsWhatDeservesASecondLook) {
+    const std::string x = create_scim_user("x@acme.example");
+    ASSERT_FALSE(x.empty());
+    ASSERT_EQ(call(owner_.key, "POST", "/members/" + owner_.id + "/sign-ins", "{}").status, 204);
+    EXPECT_EQ(call(owner_.key, "POST", "/members/nobody/sign-ins", "{}").status, 404);
+    const auto soon = core::format_time(std::chrono::system_clock::now() + std::chrono::hours(72));
+    ASSERT_TRUE(granted(grant(owner_, x, "org", "admin", soon)));
+    const auto res = call(owner_.key, "GET", "/access-review?inactive_days=30&expiring_days=7");
+    ASSERT_EQ(res.status, 200) << res.body;
+    const json::object r = res.json().as_object();
+    std::vector<std::string> idle, privileged;
+    for (const auto& m : r.at("not_signed_in").as_array()) {
+        idle.emplace_back(m.at("id").as_string());
+    }
+    for (const auto& m : r.at("owners_and_admins").as_array()) {
+        privileged.emplace_back(m.at("id").as_string());
+    }
+    EXPECT_EQ(idle, std::vector<std::string>{x}) << "the owner signed in just now";
+    EXPECT_EQ(sorted(privileged), sorted({owner_.id, x}));
+    ASSERT_EQ(r.at("expiring_grants").as_array().size(), 1U) << res.body;
+    EXPECT_EQ(r.at("expiring_grants").as_array()[0].at("member"), json::value(x));
+    // A three-day grant is not "expiring within one day".
+    const auto narrow = call(owner_.key, "GET", "/access-review?expiring_days=1");
+    EXPECT_TRUE(narrow.json().at("expiring_grants").as_array().empty());
+    expect_api_error(call(owner_.key, "GET", "/access-review?inactive_days=0"), 400,
+                     "invalid_value");
+    const Account plain = make_account("plain@acme.example");
+    put_grant(plain.id, core::Role::kUser);
+    expect_api_error(call(plain.key, "GET", "/access-review"), 403, "forbidden");
+}
+
 INSTANTIATE_TEST_SUITE_P(Backends, Admin, ::testing::Values(Db::kSqlite, Db::kPostgres), db_name);
 
 }  // namespace

@@ -32,8 +32,8 @@ public:
     http::Server& server() { return *server_; }
     store::Database& database() { return *db_; }
 
-    /// Writes the expiry of every grant that expired since the last sweep into the audit
-    /// trail of its organization. Runs every minute on a thread of its own; returns how many.
+    /// Removes every grant that has expired, each with a grant.expired audit row in its
+    /// organization. Runs every minute on a thread of its own; returns how many.
     int sweep_expired_grants();
 
 private:

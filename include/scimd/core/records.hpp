@@ -3,6 +3,7 @@
 #include <cstdint>
 #include <optional>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "scimd/core/access.hpp"
@@ -11,10 +12,29 @@
 namespace scimd::core {
 
 /// An organization (tenant). Every other record carries its id.
+/// What an organization's plan allows. Set by operators (`scimd org update`); no API of the
+/// organization can change its own.
+struct Plan {
+    std::optional<long long> seat_limit;  ///< active accounts at most; nullopt: unlimited
+    std::vector<std::string> features;    ///< "domain_provisioning", "bulk_invite"
+    std::string unverified_domain_policy = "invite";  ///< "invite", "allow" or "reject"
+    int invitation_days = 7;                          ///< how long an invitation link works
+
+    bool has(std::string_view feature) const {
+        for (const auto& f : features) {
+            if (f == feature) {
+                return true;
+            }
+        }
+        return false;
+    }
+};
+
 struct Organization {
     std::string id;
     std::string name;
     std::string created;
+    Plan plan;
 };
 
 /// One email of an account, extracted from the document for indexed lookups.
@@ -80,6 +100,13 @@ struct GroupMembership {
     std::string id;
     std::string display_name;
     bool direct = false;
+};
+
+/// When an account last signed in, for access reviews.
+struct SignIn {
+    std::string id;
+    std::string user_name;
+    std::optional<std::string> last_sign_in;  ///< nullopt: never
 };
 
 /// What a list request asks of a repository. The filter and sort are already resolved

@@ -21,6 +21,8 @@ public:
     /// Finds by id, or else by exact name.
     virtual std::optional<Organization> find(const std::string& id_or_name) = 0;
     virtual std::vector<Organization> list() = 0;
+    /// Sets the plan; false when there is no such organization.
+    virtual bool update_plan(const std::string& id, const Plan& plan, const Audit& audit) = 0;
 };
 
 /// SCIM tokens.
@@ -56,6 +58,15 @@ public:
                         const std::string& id,
                         const Audit& audit = {}) = 0;
     virtual Page<UserRecord> list(const std::string& org_id, const ListQuery& query) = 0;
+    /// The host application saw the account sign in at `at`; false when there is no such
+    /// account.
+    virtual bool record_sign_in(const std::string& org_id,
+                                const std::string& id,
+                                const std::string& at) = 0;
+    /// Active accounts not signed in since `cutoff` (or never), oldest first, at most `limit`.
+    virtual std::vector<SignIn> not_signed_in_since(const std::string& org_id,
+                                                    const std::string& cutoff,
+                                                    std::size_t limit) = 0;
 };
 
 /// Groups (SCIM Groups) and their members. Every call takes the organization id. Member ids
@@ -144,11 +155,14 @@ public:
                                        GrantSource source,
                                        const std::vector<Grant>& grants,
                                        const Audit& audit) = 0;
-    /// Records in the audit trail (grant.expired, actor "system") each grant of the
-    /// organization that expired at or before `now` and is not recorded yet; returns how
-    /// many. Expired grants count for nothing whether or not this has run: it only writes
-    /// the trail.
+    /// Removes each grant of the organization that expired at or before `now`, with a
+    /// grant.expired audit row (actor "system"); returns how many. Expired grants count for
+    /// nothing whether or not this has run: it only tidies and writes the trail.
     virtual int record_expired_grants(const std::string& org_id, const std::string& now) = 0;
+    /// Stored grants expiring after `from` and at or before `until`, soonest first.
+    virtual std::vector<Grant> expiring_grants(const std::string& org_id,
+                                               const std::string& from,
+                                               const std::string& until) = 0;
     /// Active accounts with an unexpired organization owner grant at `now`.
     virtual long long count_active_owners(const std::string& org_id, const std::string& now) = 0;
 

@@ -17,6 +17,9 @@ public:
     void insert(const core::Organization& org) override;
     std::optional<core::Organization> find(const std::string& id_or_name) override;
     std::vector<core::Organization> list() override;
+    bool update_plan(const std::string& id,
+                     const core::Plan& plan,
+                     const core::Audit& audit) override;
 
 private:
     Database& db_;
@@ -54,6 +57,12 @@ public:
                 const core::Audit& audit = {}) override;
     core::Page<core::UserRecord> list(const std::string& org_id,
                                       const core::ListQuery& query) override;
+    bool record_sign_in(const std::string& org_id,
+                        const std::string& id,
+                        const std::string& at) override;
+    std::vector<core::SignIn> not_signed_in_since(const std::string& org_id,
+                                                  const std::string& cutoff,
+                                                  std::size_t limit) override;
 
     /// Inserts many accounts in one transaction (seeding, imports). All or none.
     void insert_many(const std::vector<core::UserRecord>& users);
@@ -141,6 +150,9 @@ public:
                                const std::vector<core::Grant>& grants,
                                const core::Audit& audit) override;
     int record_expired_grants(const std::string& org_id, const std::string& now) override;
+    std::vector<core::Grant> expiring_grants(const std::string& org_id,
+                                             const std::string& from,
+                                             const std::string& until) override;
     long long count_active_owners(const std::string& org_id, const std::string& now) override;
     std::vector<core::GroupRole> group_roles(const std::string& org_id,
                                              const std::string& group_id) override;

@@ -24,9 +24,7 @@ CREATE TABLE grants (
     source_ref TEXT NOT NULL,
     expires TEXT,
     created TEXT NOT NULL,
-    created_by TEXT NOT NULL,
-    -- 1 once the grant's expiry is in the audit trail (it counted for nothing from then on).
-    expiry_recorded INTEGER NOT NULL DEFAULT 0
+    created_by TEXT NOT NULL
 );
 CREATE UNIQUE INDEX grants_unique ON grants(org_id, user_id, site_id, source, source_ref);
 CREATE INDEX grants_site ON grants(org_id, site_id);
