@@ -304,19 +304,6 @@ private:
         return out;
     }
 
-    // DESIGN §2 rule 3, also through SCIM: the last active owner is not deactivated or deleted.
-    void check_not_last_owner(const core::UserRecord& u) {
-        if (!u.active) {
-            return;
-        }
-        const std::string now = core::format_time(ctx_.clock.now());
-        const core::EffectiveAccess access =
-            core::effective_access(ctx_.access.grants_of(org_, u.id), true, now);
-        if (access.org_role == core::Role::kOwner) {
-            core::check_last_owner(true, true, ctx_.access.count_active_owners(org_, now));
-        }
-    }
-
     void allow(const char* methods) {
         std::string m = req_.method;
         const std::string list = methods;
@@ -882,27 +869,42 @@ private:
 
     // Writes `doc` over `u` (already loaded at version u.version); false when the stored
     // version moved meanwhile.
-    bool store(core::UserRecord& u, json::object doc) {
+    bool store(core::UserRecord& u, const json::object& old_doc, json::object doc) {
         const std::int64_t expected = u.version;
         core::UserRecord next = u;
         prepare_user_record(doc, next);
         next.document = json::serialize(doc);
         next.version = expected + 1;
         next.last_modified = core::format_time(ctx_.clock.now());
-        const json::object old_doc = json::parse(u.document).as_object();
-        if (has_role_attributes(doc) || has_role_attributes(old_doc)) {
+        // The old document held roles only if its text names them.
+        const bool had_roles = u.document.find("\"roles\"") != std::string::npos ||
+                               u.document.find(kAccessUserSchema) != std::string::npos;
+        if (has_role_attributes(doc) || had_roles) {
             next.role_grants = role_grants(doc, u.id);
         }
-        std::vector<core::AuditEntry> entries{
-            {"account.updated", "account", u.id, u.document, next.document}};
-        if (u.active != next.active) {
-            if (!next.active) {
-                check_not_last_owner(u);
+        // One row per write: an activation or deactivation is named as such. The store keeps
+        // the last active owner (DESIGN §2 rule 3) inside the write's transaction.
+        const char* action = u.active == next.active ? "account.updated"
+                             : next.active           ? "account.activated"
+                                                     : "account.deactivated";
+        // The audit row holds what changed: the attributes whose values differ, before and
+        // after.
+        json::object before, after;
+        for (const auto& kv : old_doc) {
+            const json::value* now = doc.if_contains(kv.key());
+            if (now == nullptr || *now != kv.value()) {
+                before[kv.key()] = kv.value();
             }
-            entries.push_back({next.active ? "account.activated" : "account.deactivated", "account",
-                               u.id, "", ""});
         }
-        if (!ctx_.users.update(next, expected, audit(std::move(entries)))) {
+        for (const auto& kv : doc) {
+            const json::value* was = old_doc.if_contains(kv.key());
+            if (was == nullptr || *was != kv.value()) {
+                after[kv.key()] = kv.value();
+            }
+        }
+        if (!ctx_.users.update(next, expected,
+                               audit({{action, "account", u.id, json::serialize(before),
+                                       json::serialize(after)}}))) {
             return false;
         }
         u = std::move(next);
@@ -937,7 +939,7 @@ private:
             json::object doc = normalize_resource(input, ctx_.registry, user_type());
             keep_active(old_doc, doc);
             check_replacement(old_doc, doc, ctx_.registry, user_type());
-            if (store(u, doc)) {
+            if (store(u, old_doc, doc)) {
                 return resource_response(200, u, projection_from_query());
             }
         }
@@ -955,7 +957,7 @@ private:
             apply_patch(doc, ops, ctx_.registry, user_type());
             keep_active(before, doc);
             // a PATCH that changes nothing succeeds without a new version.
-            if (doc == before || store(u, doc)) {
+            if (doc == before || store(u, before, doc)) {
                 return resource_response(200, u, projection_from_query());
             }
         }
@@ -965,7 +967,6 @@ private:
     Response delete_user(const std::string& id) {
         const core::UserRecord u = load(id);
         check_if_match(u);
-        check_not_last_owner(u);
         if (!ctx_.users.remove(org_, id,
                                audit({{"account.deleted", "account", id, u.document, ""}}))) {
             throw Error::not_found("User " + id + " not found");

@@ -255,35 +255,44 @@ std::string audit_time(const core::Audit& audit) {
     return audit.at.empty() ? core::format_time(std::chrono::system_clock::now()) : audit.at;
 }
 
-void write_audit(soci::session& sql, const std::string& org_id, const core::Audit& audit) {
-    if (audit.entries.empty()) {
-        return;
-    }
-    std::string org = org_id, at = audit_time(audit), actor = audit.actor,
-                request = audit.request_id, action, type, target, before, after;
-    soci::indicator before_ind = soci::i_null, after_ind = soci::i_null;
-    soci::statement st = one_time(sql, std::string(kInsertAudit) +
-                                           "VALUES (:org, :at, :actor, :action, :type, :target, "
-                                           ":before, :after, :request)");
-    st.exchange(soci::use(org, "org"));
-    st.exchange(soci::use(at, "at"));
-    st.exchange(soci::use(actor, "actor"));
-    st.exchange(soci::use(action, "action"));
-    st.exchange(soci::use(type, "type"));
-    st.exchange(soci::use(target, "target"));
-    st.exchange(soci::use(before, before_ind, "before"));
-    st.exchange(soci::use(after, after_ind, "after"));
-    st.exchange(soci::use(request, "request"));
-    st.define_and_bind();
+AuditWriter::AuditWriter(soci::session& sql, soci::details::statement_type type) : st_(sql) {
+    st_.exchange(soci::use(org_, "org"));
+    st_.exchange(soci::use(at_, "at"));
+    st_.exchange(soci::use(actor_, "actor"));
+    st_.exchange(soci::use(action_, "action"));
+    st_.exchange(soci::use(type_, "type"));
+    st_.exchange(soci::use(target_, "target"));
+    st_.exchange(soci::use(before_, before_ind_, "before"));
+    st_.exchange(soci::use(after_, after_ind_, "after"));
+    st_.exchange(soci::use(request_, "request"));
+    st_.alloc();
+    st_.prepare(std::string(kInsertAudit) +
+                    "VALUES (:org, :at, :actor, :action, :type, :target, :before, :after, "
+                    ":request)",
+                type);
+    st_.define_and_bind();
+}
+
+void AuditWriter::write(const std::string& org_id, const core::Audit& audit) {
+    org_ = org_id;
+    at_ = audit_time(audit);
+    actor_ = audit.actor;
+    request_ = audit.request_id;
     for (const core::AuditEntry& e : audit.entries) {
-        action = e.action;
-        type = e.target_type;
-        target = e.target_id;
-        before = e.before;
-        after = e.after;
-        before_ind = e.before.empty() ? soci::i_null : soci::i_ok;
-        after_ind = e.after.empty() ? soci::i_null : soci::i_ok;
-        st.execute(true);
+        action_ = e.action;
+        type_ = e.target_type;
+        target_ = e.target_id;
+        before_ = e.before;
+        after_ = e.after;
+        before_ind_ = e.before.empty() ? soci::i_null : soci::i_ok;
+        after_ind_ = e.after.empty() ? soci::i_null : soci::i_ok;
+        st_.execute(true);
+    }
+}
+
+void write_audit(soci::session& sql, const std::string& org_id, const core::Audit& audit) {
+    if (!audit.entries.empty()) {
+        AuditWriter(sql, soci::details::st_one_time_query).write(org_id, audit);
     }
 }
 

@@ -86,6 +86,7 @@ constexpr const char* kBulkInsertEmailsPg =
     "value_key text, type_key text, is_primary integer) JOIN users u ON u.id = e.user_id";
 // organizations.user_count is kept in the transaction of every insert and delete, so that
 // an unfiltered list answers totalResults without counting the tenant's rows.
+constexpr const char* kSeatLimit = "SELECT seat_limit FROM organizations WHERE id = :org";
 constexpr const char* kCountUsers =
     "UPDATE organizations SET user_count = user_count + :delta WHERE id = :org_id";
 constexpr const char* kUserColumns =
@@ -465,8 +466,7 @@ std::optional<long long> seat_limit_of(soci::session& sql, const std::string& or
     std::string org = org_id;
     long long limit = 0;
     soci::indicator ind = soci::i_null;
-    sql << "SELECT seat_limit FROM organizations WHERE id = :org", soci::use(org, "org"),
-        soci::into(limit, ind);
+    sql << kSeatLimit, soci::use(org, "org"), soci::into(limit, ind);
     return ind == soci::i_ok ? std::optional<long long>(limit) : std::nullopt;
 }
 
@@ -615,7 +615,10 @@ struct SqlUserRepository::SqliteInsert {
     std::string org;
     EmailBinds m;
     long long delta = 1;
-    soci::statement begin, insert_user, insert_email, count, commit;
+    long long seat_limit = 0;
+    soci::indicator seat_ind = soci::i_null;
+    soci::statement begin, insert_user, insert_email, count, seats, commit;
+    AuditWriter audit;
 
     explicit SqliteInsert(soci::session& sql)
         : begin(sql.prepare << "BEGIN IMMEDIATE"),
@@ -632,7 +635,10 @@ struct SqlUserRepository::SqliteInsert {
                         soci::use(m.type, m.type_ind, "type_key"),
                         soci::use(m.primary, "is_primary"))),
           count((sql.prepare << kCountUsers, soci::use(delta, "delta"), soci::use(org, "org_id"))),
-          commit(sql.prepare << "COMMIT") {}
+          seats(
+              (sql.prepare << kSeatLimit, soci::use(org, "org"), soci::into(seat_limit, seat_ind))),
+          commit(sql.prepare << "COMMIT"),
+          audit(sql, soci::details::st_repeatable_query) {}
 };
 
 // SQLite: the statements of an account update, prepared once per connection like the insert.
@@ -640,10 +646,31 @@ struct SqlUserRepository::SqliteUpdate {
     UserBinds b{core::UserRecord{}};
     long long expected = 0;
     EmailBinds m;
-    soci::statement begin, update_user, delete_emails, insert_email, commit;
+    // What the rules need to know before the write, in one read: the seat limit, whether the
+    // account holds an owner grant, and whether it was active.
+    std::string now;
+    long long seat_limit = 0, owner_grants = 0;
+    int was_active = 1;
+    soci::indicator seat_ind = soci::i_null, active_ind = soci::i_null;
+    soci::statement begin, guard, update_user, delete_emails, insert_email, commit;
+    AuditWriter audit;
 
     explicit SqliteUpdate(soci::session& sql)
         : begin(sql.prepare << "BEGIN IMMEDIATE"),
+          guard((sql.prepare << "SELECT (SELECT seat_limit FROM organizations WHERE id = :org), "
+                                "(SELECT COUNT(*) FROM grants WHERE org_id = :org2 AND user_id = "
+                                ":id AND site_id = '' AND role = 'owner' AND (expires IS NULL OR "
+                                "expires > :now)), (SELECT active FROM users WHERE org_id = "
+                                ":org3 AND id = :id2)",
+                 soci::use(b.org_id, "org"),
+                 soci::use(b.org_id, "org2"),
+                 soci::use(b.id, "id"),
+                 soci::use(now, "now"),
+                 soci::use(b.org_id, "org3"),
+                 soci::use(b.id, "id2"),
+                 soci::into(seat_limit, seat_ind),
+                 soci::into(owner_grants),
+                 soci::into(was_active, active_ind))),
           update_user(user_statement(
               sql,
               kUpdateUserSqlite,
@@ -660,7 +687,8 @@ struct SqlUserRepository::SqliteUpdate {
                         soci::use(m.primary, "is_primary"),
                         soci::use(b.org_id, "org_id"),
                         soci::use(b.id, "id"))),
-          commit(sql.prepare << "COMMIT") {}
+          commit(sql.prepare << "COMMIT"),
+          audit(sql, soci::details::st_repeatable_query) {}
 };
 
 namespace {
@@ -690,7 +718,9 @@ bool SqlUserRepository::update_sqlite(soci::session& sql,
     std::unique_lock writer(db_.write_mutex());
     s->begin.execute(true);
     try {
-        const SeatCheck seats(sql, user);
+        s->now = audit_time(audit);
+        s->seat_ind = s->active_ind = soci::i_null;
+        s->guard.execute(true);
         s->update_user.execute(true);
         if (s->update_user.get_affected_rows() == 0) {
             s->commit.execute(true);
@@ -703,11 +733,13 @@ bool SqlUserRepository::update_sqlite(soci::session& sql,
         }
         write_role_grants(sql, user, audit);
         if (!user.active) {
-            const std::string now = audit_time(audit);
-            ensure_an_owner_remains(sql, user.org_id, holds_owner_grant(sql, user, now), now);
+            ensure_an_owner_remains(sql, user.org_id, s->owner_grants > 0, s->now);
         }
-        seats.check(sql, user);
-        write_audit(sql, user.org_id, audit);
+        if (user.active && s->seat_ind == soci::i_ok && s->active_ind == soci::i_ok &&
+            s->was_active == 0) {
+            ensure_seats(sql, user.org_id, s->seat_limit);
+        }
+        s->audit.write(user.org_id, audit);
         s->commit.execute(true);
         return true;
     } catch (...) {
@@ -735,8 +767,14 @@ void SqlUserRepository::insert_sqlite(soci::session& sql,
         }
         s->count.execute(true);
         write_role_grants(sql, user, audit);
-        SeatCheck::for_new(sql, user);
-        write_audit(sql, user.org_id, audit);
+        if (user.active) {
+            s->seat_ind = soci::i_null;
+            s->seats.execute(true);
+            if (s->seat_ind == soci::i_ok) {
+                ensure_seats(sql, user.org_id, s->seat_limit);
+            }
+        }
+        s->audit.write(user.org_id, audit);
         s->commit.execute(true);
     } catch (...) {
         rollback_quietly(sql);

@@ -68,6 +68,22 @@ inline constexpr const char* kInsertAudit =
     "INSERT INTO audit_events (org_id, at, actor, action, target_type, target_id, before_value, "
     "after_value, request_id) ";
 
+/// The statement that writes audit rows. A connection whose statements are kept (SQLite's,
+/// in the account write path) prepares it once; write_audit() prepares one per call.
+class AuditWriter {
+public:
+    AuditWriter(soci::session& sql, soci::details::statement_type type);
+    AuditWriter(const AuditWriter&) = delete;
+    AuditWriter& operator=(const AuditWriter&) = delete;
+    /// Writes `audit`'s entries for `org_id` (at `audit.at`, or now when it is empty).
+    void write(const std::string& org_id, const core::Audit& audit);
+
+private:
+    std::string org_, at_, actor_, action_, type_, target_, before_, after_, request_;
+    soci::indicator before_ind_ = soci::i_null, after_ind_ = soci::i_null;
+    soci::statement st_;
+};
+
 /// Inside a write transaction: writes `audit`'s entries for `org_id` (at `audit.at`, or now
 /// when it is empty).
 void write_audit(soci::session& sql, const std::string& org_id, const core::Audit& audit);
