@@ -505,16 +505,6 @@ private:
         return std::move(*g);
     }
 
-    void check_group_if_match(const core::GroupRecord& g) {
-        if (const std::string* im = req_.header("if-match")) {
-            if (!etag_matches(*im, etag_of(g.version))) {
-                throw Error::precondition_failed("If-Match " + *im +
-                                                 " does not match the current version " +
-                                                 etag_of(g.version));
-            }
-        }
-    }
-
     // The group's record from its canonical document (displayName, externalId extracted).
     static void prepare_group_record(const json::object& doc, core::GroupRecord& g) {
         const json::value* dn = doc.if_contains("displayName");
@@ -588,7 +578,7 @@ private:
         }
         for (int attempt = 0; attempt < kWriteAttempts; ++attempt) {
             core::GroupRecord g = load_group(id, false);
-            check_group_if_match(g);
+            check_if_match(g.version);
             const json::object old_doc = json::parse(g.document).as_object();
             json::object doc = in.document;
             keep_display_name(old_doc, doc);
@@ -633,7 +623,7 @@ private:
         }
         for (int attempt = 0; attempt < kWriteAttempts; ++attempt) {
             core::GroupRecord g = load_group(id, false);
-            check_group_if_match(g);
+            check_if_match(g.version);
             const json::object before = json::parse(g.document).as_object();
             json::object doc = before;
             apply_patch(doc, patch.attribute_ops, ctx_.registry, group_type());
@@ -668,7 +658,7 @@ private:
 
     Response delete_group(const std::string& id) {
         const core::GroupRecord g = load_group(id, false);
-        check_group_if_match(g);
+        check_if_match(g.version);
         if (!ctx_.groups.remove(org_, id,
                                 audit({{"group.deleted", "group", id, g.document, ""}}))) {
             throw Error::not_found("Group " + id + " not found");
@@ -826,12 +816,12 @@ private:
         return std::move(*u);
     }
 
-    void check_if_match(const core::UserRecord& u) {
+    // If-Match on a write of a User or a Group at `version`: 412 when stale.
+    void check_if_match(std::int64_t version) {
         if (const std::string* im = req_.header("if-match")) {
-            if (!etag_matches(*im, etag_of(u.version))) {
-                throw Error::precondition_failed("If-Match " + *im +
-                                                 " does not match the current version " +
-                                                 etag_of(u.version));
+            if (!etag_matches(*im, etag_of(version))) {
+                throw Error::precondition_failed(
+                    "If-Match " + *im + " does not match the current version " + etag_of(version));
             }
         }
     }
@@ -926,7 +916,7 @@ private:
         json::value body = parse_body(req_);
         for (int attempt = 0; attempt < kWriteAttempts; ++attempt) {
             core::UserRecord u = load(id);
-            check_if_match(u);
+            check_if_match(u.version);
             json::object old_doc = json::parse(u.document).as_object();
             // an empty userName in a PUT keeps the stored one rather than failing.
             json::value input = body;
@@ -951,7 +941,7 @@ private:
         const std::vector<PatchOperation> ops = parse_patch_request(body);
         for (int attempt = 0; attempt < kWriteAttempts; ++attempt) {
             core::UserRecord u = load(id);
-            check_if_match(u);
+            check_if_match(u.version);
             json::object doc = json::parse(u.document).as_object();
             const json::object before = doc;
             apply_patch(doc, ops, ctx_.registry, user_type());
@@ -966,7 +956,7 @@ private:
 
     Response delete_user(const std::string& id) {
         const core::UserRecord u = load(id);
-        check_if_match(u);
+        check_if_match(u.version);
         if (!ctx_.users.remove(org_, id,
                                audit({{"account.deleted", "account", id, u.document, ""}}))) {
             throw Error::not_found("User " + id + " not found");

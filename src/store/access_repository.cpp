@@ -25,23 +25,13 @@ constexpr const char* kGrantColumns =
 // The grants that an account's groups give: one per binding of each group it is in,
 // directly or through nesting. `ids` is a JSON array of account ids.
 std::string derived_grants_sql(Backend b) {
-    const std::string ids = b == Backend::kSqlite
-                                ? "json_each(:ids) AS j"
-                                : "json_array_elements_text(CAST(:ids AS json)) AS j(value)";
-    return "WITH RECURSIVE up(user_id, seq) AS (SELECT m.member_id, m.group_seq FROM " + ids +
+    return "WITH RECURSIVE up(user_id, seq) AS (SELECT m.member_id, m.group_seq FROM " +
+           json_ids_table(b, ":ids") +
            " CROSS JOIN group_members m WHERE m.member_id = j.value AND m.org_id = :org "
            "UNION SELECT up.user_id, m.group_seq FROM up JOIN scim_groups g ON g.seq = up.seq "
            "JOIN group_members m ON m.org_id = g.org_id AND m.member_id = g.id) "
            "SELECT DISTINCT up.user_id, g.id, r.site_id, r.role, r.origin FROM up "
            "JOIN scim_groups g ON g.seq = up.seq JOIN group_roles r ON r.group_id = g.id";
-}
-
-std::string json_ids(const std::vector<std::string>& ids) {
-    json::array a;
-    for (const auto& id : ids) {
-        a.emplace_back(id);
-    }
-    return json::serialize(a);
 }
 
 json::object grant_json(const core::Grant& g) {
@@ -566,11 +556,9 @@ std::map<std::string, std::vector<core::Grant>> SqlAccessRepository::grants_of_m
         return out;
     }
     return with_session(db_, [&](soci::session& sql) {
-        std::string org = org_id, ids = json_ids(user_ids);
+        std::string org = org_id, ids = json_array_of(user_ids);
         const std::string in =
-            db_.backend() == Backend::kSqlite
-                ? "(SELECT j.value FROM json_each(:ids) AS j)"
-                : "(SELECT j.value FROM json_array_elements_text(CAST(:ids AS json)) AS j(value))";
+            "(SELECT j.value FROM " + json_ids_table(db_.backend(), ":ids") + ")";
         for (core::Grant& g : stored_grants(sql, "WHERE org_id = :org AND user_id IN " + in,
                                             [&](soci::statement& st) {
                                                 st.exchange(soci::use(org, "org"));

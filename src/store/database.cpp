@@ -7,6 +7,8 @@
 
 #include "store/migrations.hpp"
 #include "store/sql_util.hpp"
+#include <boost/json/array.hpp>
+#include <boost/json/serialize.hpp>
 #include <soci/postgresql/soci-postgresql.h>
 #include <soci/soci.h>
 #include <soci/sqlite3/soci-sqlite3.h>
@@ -294,6 +296,31 @@ void write_audit(soci::session& sql, const std::string& org_id, const core::Audi
     if (!audit.entries.empty()) {
         AuditWriter(sql, soci::details::st_one_time_query).write(org_id, audit);
     }
+}
+
+std::string with_doc(const char* text,
+                     Backend backend,
+                     const char* sqlite_form,
+                     const char* pg_form) {
+    std::string s = text;
+    const auto pos = s.find("{doc}");
+    s.replace(pos, 5, backend == Backend::kPostgres ? pg_form : sqlite_form);
+    return s;
+}
+
+std::string json_array_of(const std::vector<std::string>& ids) {
+    boost::json::array a;
+    a.reserve(ids.size());
+    for (const std::string& id : ids) {
+        a.emplace_back(id);
+    }
+    return boost::json::serialize(a);
+}
+
+std::string json_ids_table(Backend backend, const std::string& param) {
+    return backend == Backend::kSqlite
+               ? "json_each(" + param + ") AS j"
+               : "json_array_elements_text(CAST(" + param + " AS json)) AS j(value)";
 }
 
 bool is_unique_violation(const soci::soci_error& e) {

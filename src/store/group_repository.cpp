@@ -84,30 +84,6 @@ std::string by_bytes(Backend b, const std::string& column) {
 // Cap on the ids one error detail names.
 constexpr std::size_t kNamedInError = 5;
 
-std::string with_doc(const char* text, Backend b, const char* sqlite_form, const char* pg_form) {
-    std::string s = text;
-    const auto pos = s.find("{doc}");
-    s.replace(pos, 5, b == Backend::kPostgres ? pg_form : sqlite_form);
-    return s;
-}
-
-// The elements of a JSON array of ids bound to `param`, as the table `j` whose column
-// `value` is the id.
-std::string json_ids_table(Backend b, const std::string& param) {
-    return b == Backend::kSqlite
-               ? "json_each(" + param + ") AS j"
-               : "json_array_elements_text(CAST(" + param + " AS json)) AS j(value)";
-}
-
-std::string json_array_of(const std::vector<std::string>& ids) {
-    boost::json::array a;
-    a.reserve(ids.size());
-    for (const std::string& id : ids) {
-        a.emplace_back(id);
-    }
-    return boost::json::serialize(a);
-}
-
 // A PostgreSQL text[] literal of `ids`: every element quoted, quotes and backslashes escaped.
 std::string pg_text_array(const std::vector<std::string>& ids) {
     std::string out = "{";

@@ -94,16 +94,6 @@ constexpr const char* kUserColumns =
     "u.version, u.created, u.last_modified, EXISTS (SELECT 1 FROM group_members m WHERE "
     "m.org_id = u.org_id AND m.member_id = u.id) FROM users u ";
 
-std::string with_doc(const char* text,
-                     Backend backend,
-                     const char* sqlite_form,
-                     const char* pg_form) {
-    std::string s = text;
-    const auto pos = s.find("{doc}");
-    s.replace(pos, 5, backend == Backend::kPostgres ? pg_form : sqlite_form);
-    return s;
-}
-
 std::string user_columns(Backend b) {
     return with_doc(kUserColumns, b, "u.document", "u.document::text");
 }

@@ -147,6 +147,20 @@ std::optional<long long> seat_limit_of(soci::session& sql, const std::string& or
 /// of N seats used", and the transaction rolls back.
 void ensure_seats(soci::session& sql, const std::string& org_id, long long limit);
 
+/// `text` with its "{doc}" replaced by the dialect's form of the document column or value
+/// (jsonb on PostgreSQL, text on SQLite).
+std::string with_doc(const char* text,
+                     Backend backend,
+                     const char* sqlite_form,
+                     const char* pg_form);
+
+/// A JSON array of `ids`, bound as one value for the set statements below.
+std::string json_array_of(const std::vector<std::string>& ids);
+
+/// The elements of a JSON array of ids bound to `param`, as the table `j` whose column
+/// `value` is the id.
+std::string json_ids_table(Backend backend, const std::string& param);
+
 /// True for a unique-constraint violation, on either backend.
 bool is_unique_violation(const soci::soci_error& e);
 
