@@ -392,12 +392,34 @@ private:
         return core::effective_access(ctx_.access.grants_of(org_, u.id), u.active, now());
     }
 
-    // DESIGN §2 rule 3 for a change that takes `u`'s ownership away.
-    void check_last_owner(const core::UserRecord& u, const core::EffectiveAccess& before) const {
+    // DESIGN §2 rule 3 for a change that takes away the ownership `before` shows.
+    void check_last_owner(const core::EffectiveAccess& before) const {
         if (before.org_role == Role::kOwner) {
             core::check_last_owner(true, true, ctx_.access.count_active_owners(org_, now()));
         }
-        (void)u;
+    }
+
+    // Every account of the organization with its grants, a page of accounts at a time (each
+    // page's grants read at once).
+    template <typename F>
+    void for_each_member(F&& f) const {
+        core::ListQuery q;
+        q.count = kMaxCount;
+        for (;;) {
+            const auto page = ctx_.users.list(org_, q);
+            std::vector<std::string> ids;
+            for (const auto& u : page.items) {
+                ids.push_back(u.id);
+            }
+            auto grants = ctx_.access.grants_of_many(org_, ids);
+            for (const auto& u : page.items) {
+                f(u, grants[u.id]);
+            }
+            if (static_cast<long long>(page.items.size()) < q.count) {
+                return;
+            }
+            q.start_index += q.count;
+        }
     }
 
     // An account with no role anywhere has nothing to read or act on.
@@ -559,37 +581,29 @@ private:
         };
         json::array out;
         long long total = 0;
-        // Unfiltered: one page of accounts. Filtered: the organization's accounts in pages,
-        // each page's grants read at once.
-        core::ListQuery q;
-        q.count = filtered ? kMaxCount : count;
-        q.start_index = filtered ? 1 : start;
-        for (;;) {
+        if (!filtered) {  // one page of accounts
+            core::ListQuery q;
+            q.count = count;
+            q.start_index = start;
             const auto page = ctx_.users.list(org_, q);
             std::vector<std::string> ids;
             for (const auto& u : page.items) {
                 ids.push_back(u.id);
             }
             auto grants = ctx_.access.grants_of_many(org_, ids);
-            if (!filtered) {
-                total = page.total;
-                for (const auto& u : page.items) {
-                    out.push_back(member_json(u, grants[u.id]));
-                }
-                break;
-            }
+            total = page.total;
             for (const auto& u : page.items) {
-                if (matches(u, grants[u.id])) {
+                out.push_back(member_json(u, grants[u.id]));
+            }
+        } else {
+            for_each_member([&](const core::UserRecord& u, const std::vector<core::Grant>& g) {
+                if (matches(u, g)) {
                     ++total;
                     if (total >= start && static_cast<long long>(out.size()) < count) {
-                        out.push_back(member_json(u, grants[u.id]));
+                        out.push_back(member_json(u, g));
                     }
                 }
-            }
-            if (static_cast<long long>(page.items.size()) < q.count) {
-                break;
-            }
-            q.start_index += q.count;
+            });
         }
         return json_response(200, json::object{{"total", total},
                                                {"start", start},
@@ -684,7 +698,7 @@ private:
             actor_, site, before ? std::optional(before->role) : std::nullopt, role, held(grants));
         // An owner grant that stops being one, or that is made to expire, is a downgrade.
         if (before && before->role == Role::kOwner && (role != Role::kOwner || expires)) {
-            check_last_owner(u, access_of(u));
+            check_last_owner(access_of(u));
         }
         core::Grant g;
         g.id = util::uuid_v4();
@@ -718,7 +732,7 @@ private:
         }
         core::authorize_role_change(actor_, site, before->role, std::nullopt, held(grants));
         if (before->role == Role::kOwner) {
-            check_last_owner(u, access_of(u));
+            check_last_owner(access_of(u));
         }
         ctx_.access.revoke_grants(org_, u.id, site, core::GrantSource::kManual, audit());
         return no_content();
@@ -740,7 +754,7 @@ private:
         const core::UserRecord u = account(id);
         const auto target = held(ctx_.access.grants_of(org_, u.id));
         core::authorize_role_change(actor_, "", target.org_role, std::nullopt, target);
-        check_last_owner(u, access_of(u));
+        check_last_owner(access_of(u));
         ctx_.users.remove(org_, u.id,
                           audit({{"account.deleted", "account", u.id, u.document, ""}}));
         return no_content();
@@ -1016,26 +1030,12 @@ private:
         }
         // Owners and admins, whatever grants them (a group binding gives admin too).
         json::array privileged;
-        core::ListQuery q;
-        q.count = kMaxCount;
-        for (;;) {
-            const auto page = ctx_.users.list(org_, q);
-            std::vector<std::string> ids;
-            for (const auto& u : page.items) {
-                ids.push_back(u.id);
+        for_each_member([&](const core::UserRecord& u, const std::vector<core::Grant>& g) {
+            const auto a = core::effective_access(g, u.active, now());
+            if (a.org_role && *a.org_role >= Role::kAdmin) {
+                privileged.push_back(member_json(u, g));
             }
-            auto grants = ctx_.access.grants_of_many(org_, ids);
-            for (const auto& u : page.items) {
-                const auto a = core::effective_access(grants[u.id], u.active, now());
-                if (a.org_role && *a.org_role >= Role::kAdmin) {
-                    privileged.push_back(member_json(u, grants[u.id]));
-                }
-            }
-            if (static_cast<long long>(page.items.size()) < q.count) {
-                break;
-            }
-            q.start_index += q.count;
-        }
+        });
         return json_response(200, json::object{{"inactive_days", inactive_days},
                                                {"expiring_days", expiring_days},
                                                {"not_signed_in", std::move(inactive)},
