@@ -246,6 +246,12 @@ void rethrow_translated(const soci::soci_error& e, Lease& lease) {
     throw;
 }
 
+void close_row(soci::statement& st) noexcept {
+    if (auto* lite = dynamic_cast<soci::sqlite3_statement_backend*>(st.get_backend())) {
+        sqlite_api::sqlite3_reset(lite->stmt_);
+    }
+}
+
 soci::statement one_time(soci::session& sql, const std::string& text) {
     soci::statement st(sql);
     st.alloc();

@@ -711,6 +711,7 @@ bool SqlUserRepository::update_sqlite(soci::session& sql,
         s->now = audit_time(audit);
         s->seat_ind = s->active_ind = soci::i_null;
         s->guard.execute(true);
+        close_row(s->guard);
         s->update_user.execute(true);
         if (s->update_user.get_affected_rows() == 0) {
             s->commit.execute(true);
@@ -760,6 +761,7 @@ void SqlUserRepository::insert_sqlite(soci::session& sql,
         if (user.active) {
             s->seat_ind = soci::i_null;
             s->seats.execute(true);
+            close_row(s->seats);
             if (s->seat_ind == soci::i_ok) {
                 ensure_seats(sql, user.org_id, s->seat_limit);
             }

@@ -52,6 +52,12 @@ private:
     bool done_ = false;
 };
 
+/// A kept SQLite statement that returned a row stays open on it, and so keeps its connection
+/// reading an old snapshot after the transaction commits: that connection's next write would
+/// fail at once with SQLITE_BUSY once another connection has written. Call this after
+/// reading the row.
+void close_row(soci::statement& st) noexcept;
+
 /// A statement run once: on PostgreSQL, SOCI sends it with its parameters in one round trip
 /// (PQexecParams) instead of preparing it by name, executing it and deallocating it (three).
 soci::statement one_time(soci::session& sql, const std::string& text);
