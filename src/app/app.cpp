@@ -10,6 +10,7 @@ namespace json = boost::json;
 
 namespace {
 constexpr std::size_t kGroupBodyLimit = 10 * 1024 * 1024;
+constexpr std::size_t kSqliteWriteWorkers = 8;
 }  // namespace
 
 App::App(const std::string& db_url,
@@ -18,7 +19,10 @@ App::App(const std::string& db_url,
          std::chrono::milliseconds token_cache_ttl) {
     const store::DatabaseUrl url = store::DatabaseUrl::parse(db_url);
     if (url.backend == store::Backend::kSqlite && config.write_workers == 0) {
-        config.write_workers = 1;  // SQLite takes one writer at a time
+        // SQLite's writes are committed in groups by the store's one writer; these threads
+        // run the write handlers' own work (parsing, PATCH, rendering) meanwhile, and how
+        // many wait for the writer is how many writes one commit can take.
+        config.write_workers = kSqliteWriteWorkers;
     }
     // a group's whole membership comes in one PUT or PATCH (Okta pushes every member
     // of a large group at once): Groups take bodies of up to 10 MiB.

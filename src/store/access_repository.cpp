@@ -415,7 +415,7 @@ void apply_naming_rules(soci::session& sql,
 // --- sites ---------------------------------------------------------------------------------
 
 void SqlAccessRepository::insert_site(const core::Site& site, const core::Audit& audit) {
-    with_session(db_, [&](soci::session& sql) {
+    with_write_session(db_, [&](soci::session& sql) {
         std::string id = site.id, org = site.org_id, name = site.name, key = fold_case(site.name),
                     url = site.url, created = site.created;
         WriteTx tx(sql, db_);
@@ -472,7 +472,7 @@ bool SqlAccessRepository::rename_site(const std::string& org_id,
                                       const std::string& id,
                                       const std::string& name,
                                       const core::Audit& audit) {
-    return with_session(db_, [&](soci::session& sql) {
+    return with_write_session(db_, [&](soci::session& sql) {
         std::string org = org_id, key = id, n = name, nk = fold_case(name);
         WriteTx tx(sql, db_);
         auto before = read_sites(sql, "WHERE org_id = :org AND id = :id", [&](soci::statement& st) {
@@ -506,7 +506,7 @@ bool SqlAccessRepository::rename_site(const std::string& org_id,
 bool SqlAccessRepository::delete_site(const std::string& org_id,
                                       const std::string& id,
                                       const core::Audit& audit) {
-    return with_session(db_, [&](soci::session& sql) {
+    return with_write_session(db_, [&](soci::session& sql) {
         std::string org = org_id, key = id;
         WriteTx tx(sql, db_);
         auto before = read_sites(sql, "WHERE org_id = :org AND id = :id", [&](soci::statement& st) {
@@ -595,7 +595,7 @@ std::map<std::string, std::vector<core::Grant>> SqlAccessRepository::grants_of_m
 }
 
 void SqlAccessRepository::put_grant(const core::Grant& grant, const core::Audit& audit) {
-    with_session(db_, [&](soci::session& sql) {
+    with_write_session(db_, [&](soci::session& sql) {
         std::string org = grant.org_id, user = grant.user_id, site = grant.site_id,
                     source(core::source_name(grant.source)), ref = grant.source_ref;
         WriteTx tx(sql, db_);
@@ -654,7 +654,7 @@ int SqlAccessRepository::revoke_grants(const std::string& org_id,
                                        const std::string& site_id,
                                        std::optional<core::GrantSource> source,
                                        const core::Audit& audit) {
-    return with_session(db_, [&](soci::session& sql) {
+    return with_write_session(db_, [&](soci::session& sql) {
         std::string org = org_id, user = user_id, site = site_id,
                     src(source ? core::source_name(*source) : "");
         WriteTx tx(sql, db_);
@@ -760,7 +760,7 @@ void SqlAccessRepository::replace_source_grants(const std::string& org_id,
                                                 core::GrantSource source,
                                                 const std::vector<core::Grant>& grants,
                                                 const core::Audit& audit) {
-    with_session(db_, [&](soci::session& sql) {
+    with_write_session(db_, [&](soci::session& sql) {
         WriteTx tx(sql, db_);
         replace_source_grants_in(sql, org_id, user_id, source, grants, audit);
         tx.commit();
@@ -768,7 +768,7 @@ void SqlAccessRepository::replace_source_grants(const std::string& org_id,
 }
 
 int SqlAccessRepository::record_expired_grants(const std::string& org_id, const std::string& now) {
-    return with_session(db_, [&](soci::session& sql) {
+    return with_write_session(db_, [&](soci::session& sql) {
         std::string org = org_id, at = now;
         WriteTx tx(sql, db_);
         auto expired = stored_grants(sql,
@@ -834,7 +834,7 @@ void SqlAccessRepository::set_group_roles(const std::string& org_id,
                                           const std::string& group_id,
                                           const std::vector<core::GroupRole>& roles,
                                           const core::Audit& audit) {
-    with_session(db_, [&](soci::session& sql) {
+    with_write_session(db_, [&](soci::session& sql) {
         WriteTx tx(sql, db_);
         std::vector<core::GroupRole> manual = roles;
         for (auto& r : manual) {
@@ -860,7 +860,7 @@ std::vector<core::NamingRule> SqlAccessRepository::naming_rules(const std::strin
 }
 
 void SqlAccessRepository::insert_rule(const core::NamingRule& rule, const core::Audit& audit) {
-    with_session(db_, [&](soci::session& sql) {
+    with_write_session(db_, [&](soci::session& sql) {
         std::string id = rule.id, org = rule.org_id, pattern = rule.pattern, role = rule.role,
                     site = rule.site, created = rule.created;
         WriteTx tx(sql, db_);
@@ -881,7 +881,7 @@ void SqlAccessRepository::insert_rule(const core::NamingRule& rule, const core::
 bool SqlAccessRepository::delete_rule(const std::string& org_id,
                                       const std::string& id,
                                       const core::Audit& audit) {
-    return with_session(db_, [&](soci::session& sql) {
+    return with_write_session(db_, [&](soci::session& sql) {
         std::string org = org_id, key = id;
         WriteTx tx(sql, db_);
         soci::statement st =
@@ -903,7 +903,7 @@ bool SqlAccessRepository::delete_rule(const std::string& org_id,
 // --- API keys ------------------------------------------------------------------------------
 
 void SqlApiKeyRepository::insert(const core::ApiKey& k, const core::Audit& audit) {
-    with_session(db_, [&](soci::session& sql) {
+    with_write_session(db_, [&](soci::session& sql) {
         std::string id = k.id, org = k.org_id, user = k.user_id, name = k.name, hash = k.hash,
                     created = k.created, expires = k.expires.value_or("");
         soci::indicator exp_ind = k.expires ? soci::i_ok : soci::i_null;
@@ -972,7 +972,7 @@ bool SqlApiKeyRepository::revoke(const std::string& org_id,
                                  const std::string& id,
                                  const std::string& at,
                                  const core::Audit& audit) {
-    return with_session(db_, [&](soci::session& sql) {
+    return with_write_session(db_, [&](soci::session& sql) {
         std::string org = org_id, key = id, when = at;
         WriteTx tx(sql, db_);
         soci::statement st = one_time(sql,
@@ -993,7 +993,7 @@ bool SqlApiKeyRepository::revoke(const std::string& org_id,
 }
 
 void SqlApiKeyRepository::touch(const std::string& id, const std::string& at) {
-    with_session(db_, [&](soci::session& sql) {
+    with_write_session(db_, [&](soci::session& sql) {
         std::string key = id, when = at;
         sql << "UPDATE api_keys SET last_used = :at WHERE id = :id", soci::use(when, "at"),
             soci::use(key, "id");
@@ -1003,7 +1003,7 @@ void SqlApiKeyRepository::touch(const std::string& id, const std::string& at) {
 // --- audit trail ---------------------------------------------------------------------------
 
 void SqlAuditRepository::append(const std::string& org_id, const core::Audit& audit) {
-    with_session(db_, [&](soci::session& sql) {
+    with_write_session(db_, [&](soci::session& sql) {
         WriteTx tx(sql, db_);
         write_audit(sql, org_id, audit);
         tx.commit();

@@ -1,9 +1,14 @@
 #include "scimd/store/database.hpp"
 
 #include <chrono>
+#include <condition_variable>
+#include <deque>
+#include <exception>
 #include <mutex>
 #include <stdexcept>
 #include <string_view>
+#include <thread>
+#include <vector>
 
 #include "store/migrations.hpp"
 #include "store/sql_util.hpp"
@@ -90,46 +95,177 @@ void configure_sqlite_once() {
         sqlite_api::sqlite3_config(SQLITE_CONFIG_MEMSTATUS, 0);
     });
 }
+
+// Opens one connection with the settings every connection of the backend gets.
+void open_connection(soci::session& s, Backend backend, const std::string& connection) {
+    const soci::backend_factory& factory =
+        backend == Backend::kPostgres ? *soci::factory_postgresql() : *soci::factory_sqlite3();
+    try {
+        s.open(factory, connection);
+        if (backend == Backend::kSqlite) {
+            s << "PRAGMA journal_mode=WAL";
+            s << "PRAGMA busy_timeout=10000";
+            s << "PRAGMA foreign_keys=ON";
+            s << "PRAGMA synchronous=NORMAL";
+            // The committing writer checkpoints the write-ahead log every 8,000 pages
+            // (32 MiB; SQLite's default is 1,000): fewer checkpoints, so fewer fsyncs in
+            // the write path, and a log that stays bounded under a steady stream of
+            // writes; the file is cut back to 64 MiB after a checkpoint.
+            s << "PRAGMA wal_autocheckpoint=8000";
+            s << "PRAGMA journal_size_limit=67108864";
+        }
+    } catch (const std::exception& e) {
+        std::string what = e.what();
+        while (!what.empty() && (what.back() == '\n' || what.back() == ' ')) {
+            what.pop_back();
+        }
+        for (char& c : what) {
+            if (c == '\n') {
+                c = ' ';
+            }
+        }
+        throw std::runtime_error("cannot open the database: " + what);
+    }
+}
+
+// The most jobs one group commit takes: enough to take every waiting write handler.
+constexpr std::size_t kMaxBatch = 64;
+
+// The Database whose writer runs on this thread, if any.
+thread_local const Database* writer_of_thread = nullptr;
 }  // namespace
 
-Database::Database(const DatabaseUrl& url, std::size_t size)
-    : backend_(url.backend),
-      size_(size == 0 ? 1 : size),
-      pool_((configure_sqlite_once(), std::make_unique<soci::connection_pool>(size_))) {
-    const soci::backend_factory& factory =
-        backend_ == Backend::kPostgres ? *soci::factory_postgresql() : *soci::factory_sqlite3();
-    for (std::size_t i = 0; i < size_; ++i) {
-        soci::session& s = pool_->at(i);  // at(): startup only, before any lease
+struct Database::Writer {
+    struct Job {
+        const std::function<void(soci::session&)>* fn;
+        std::exception_ptr error;
+        bool done = false;
+    };
+
+    soci::session session;
+    std::mutex m;
+    std::condition_variable wake, finished;
+    std::deque<Job*> queue;
+    bool stopping = false;
+    std::thread thread;
+
+    void run(Database& db);
+    void commit_batch(Database& db, const std::vector<Job*>& batch);
+};
+
+void Database::Writer::run(Database& db) {
+    writer_of_thread = &db;
+    for (;;) {
+        std::vector<Job*> batch;
+        {
+            std::unique_lock lock(m);
+            wake.wait(lock, [this] { return stopping || !queue.empty(); });
+            if (queue.empty()) {
+                return;  // stopping, and every queued job is done
+            }
+            while (!queue.empty() && batch.size() < kMaxBatch) {
+                batch.push_back(queue.front());
+                queue.pop_front();
+            }
+        }
+        commit_batch(db, batch);
+        {
+            std::lock_guard lock(m);
+            for (Job* job : batch) {
+                job->done = true;
+            }
+        }
+        finished.notify_all();
+    }
+}
+
+void Database::Writer::commit_batch(Database& db, const std::vector<Job*>& batch) {
+    std::lock_guard writers(db.write_mutex());
+    std::exception_ptr failed;
+    try {
+        session << "BEGIN IMMEDIATE";
+        for (Job* job : batch) {
+            session << "SAVEPOINT job";
+            try {
+                (*job->fn)(session);
+                session << "RELEASE job";
+            } catch (...) {
+                job->error = std::current_exception();
+                session << "ROLLBACK TO job";
+                session << "RELEASE job";
+            }
+        }
+        session << "COMMIT";
+    } catch (...) {
+        // The transaction itself failed (the disk is full, the file is gone): nothing of
+        // the batch is kept, and every job hears why.
+        failed = std::current_exception();
         try {
-            s.open(factory, url.connection);
-            if (backend_ == Backend::kSqlite) {
-                s << "PRAGMA journal_mode=WAL";
-                s << "PRAGMA busy_timeout=10000";
-                s << "PRAGMA foreign_keys=ON";
-                s << "PRAGMA synchronous=NORMAL";
-                // The committing writer checkpoints the write-ahead log every 8,000 pages
-                // (32 MiB; SQLite's default is 1,000): fewer checkpoints, so fewer fsyncs in
-                // the write path, and a log that stays bounded under a steady stream of
-                // writes; the file is cut back to 64 MiB after a checkpoint.
-                s << "PRAGMA wal_autocheckpoint=8000";
-                s << "PRAGMA journal_size_limit=67108864";
+            session << "ROLLBACK";
+        } catch (const std::exception&) {
+            // No transaction is open any more.
+        }
+    }
+    if (failed) {
+        for (Job* job : batch) {
+            if (!job->error) {
+                job->error = failed;
             }
-        } catch (const std::exception& e) {
-            std::string what = e.what();
-            while (!what.empty() && (what.back() == '\n' || what.back() == ' ')) {
-                what.pop_back();
-            }
-            for (char& c : what) {
-                if (c == '\n') {
-                    c = ' ';
-                }
-            }
-            throw std::runtime_error("cannot open the database: " + what);
         }
     }
 }
 
-Database::~Database() = default;
+void Database::run_write(const std::function<void(soci::session&)>& job) {
+    if (writer_of_thread == this) {
+        job(writer_->session);
+        return;
+    }
+    std::call_once(writer_once_, [this] {
+        auto w = std::make_unique<Writer>();
+        open_connection(w->session, backend_, connection_);
+        w->thread = std::thread([this, raw = w.get()] { raw->run(*this); });
+        writer_ = std::move(w);
+    });
+    Writer::Job mine{&job};
+    {
+        std::lock_guard lock(writer_->m);
+        writer_->queue.push_back(&mine);
+    }
+    writer_->wake.notify_one();
+    {
+        std::unique_lock lock(writer_->m);
+        writer_->finished.wait(lock, [&] { return mine.done; });
+    }
+    if (mine.error) {
+        std::rethrow_exception(mine.error);
+    }
+}
+
+bool Database::is_writer(const soci::session& sql) const noexcept {
+    return writer_ && &writer_->session == &sql;
+}
+
+Database::Database(const DatabaseUrl& url, std::size_t size)
+    : backend_(url.backend),
+      size_(size == 0 ? 1 : size),
+      connection_(url.connection),
+      pool_((configure_sqlite_once(), std::make_unique<soci::connection_pool>(size_))) {
+    for (std::size_t i = 0; i < size_; ++i) {
+        soci::session& s = pool_->at(i);  // at(): startup only, before any lease
+        open_connection(s, backend_, url.connection);
+    }
+}
+
+Database::~Database() {
+    if (writer_) {
+        {
+            std::lock_guard lock(writer_->m);
+            writer_->stopping = true;
+        }
+        writer_->wake.notify_one();
+        writer_->thread.join();
+    }
+}
 
 int Database::migrate() {
     const std::string_view dialect = backend_ == Backend::kPostgres ? "postgresql" : "sqlite";
@@ -194,8 +330,10 @@ Lease::~Lease() {
     db_.pool().give_back(pos_);
 }
 
-WriteTx::WriteTx(soci::session& sql, Database& db) : sql_(sql) {
-    if (db.backend() == Backend::kSqlite) {
+WriteTx::WriteTx(soci::session& sql, Database& db) : sql_(sql), savepoint_(db.is_writer(sql)) {
+    if (savepoint_) {
+        sql_ << "SAVEPOINT tx";
+    } else if (db.backend() == Backend::kSqlite) {
         lock_ = std::unique_lock(db.write_mutex());
         sql_ << "BEGIN IMMEDIATE";
     } else {
@@ -206,7 +344,12 @@ WriteTx::WriteTx(soci::session& sql, Database& db) : sql_(sql) {
 WriteTx::~WriteTx() {
     if (!done_) {
         try {
-            sql_ << "ROLLBACK";
+            if (savepoint_) {
+                sql_ << "ROLLBACK TO tx";
+                sql_ << "RELEASE tx";
+            } else {
+                sql_ << "ROLLBACK";
+            }
         } catch (const std::exception&) {
             // The connection is broken; nothing more to undo on it.
         }
@@ -214,19 +357,21 @@ WriteTx::~WriteTx() {
 }
 
 void WriteTx::commit() {
-    sql_ << "COMMIT";
+    sql_ << (savepoint_ ? "RELEASE tx" : "COMMIT");
     done_ = true;
     if (lock_.owns_lock()) {
         lock_.unlock();
     }
 }
 
-void rethrow_translated(const soci::soci_error& e, Lease& lease) {
+void rethrow_translated(const soci::soci_error& e, Lease* lease) {
     if (const auto* pg = dynamic_cast<const soci::postgresql_soci_error*>(&e)) {
         const std::string state = pg->sqlstate();
         if (e.get_error_category() == soci::soci_error::connection_error ||
             state.rfind("08", 0) == 0 || state == "57P01" || state == "57P02" || state == "57P03") {
-            lease.mark_broken();
+            if (lease) {
+                lease->mark_broken();
+            }
             throw Error::unavailable("the database connection was lost; retry the request");
         }
         if (state == "40001" || state == "40P01") {
@@ -240,7 +385,9 @@ void rethrow_translated(const soci::soci_error& e, Lease& lease) {
         }
     }
     if (e.get_error_category() == soci::soci_error::connection_error) {
-        lease.mark_broken();
+        if (lease) {
+            lease->mark_broken();
+        }
         throw Error::unavailable("the database connection was lost; retry the request");
     }
     throw;

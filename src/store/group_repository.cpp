@@ -515,7 +515,7 @@ std::optional<core::GroupRecord> SqlGroupRepository::find(const std::string& org
 void SqlGroupRepository::insert(const core::GroupRecord& group,
                                 const std::vector<std::string>& members,
                                 const core::Audit& audit) {
-    with_session(db_, [&](soci::session& sql) {
+    with_write_session(db_, [&](soci::session& sql) {
         GroupBinds b(group);
         WriteTx tx(sql, db_);
         try {
@@ -547,7 +547,7 @@ bool SqlGroupRepository::update(const core::GroupRecord& group,
                                 std::int64_t expected_version,
                                 const core::MembershipChange& change,
                                 const core::Audit& audit) {
-    return with_session(db_, [&](soci::session& sql) {
+    return with_write_session(db_, [&](soci::session& sql) {
         GroupBinds b(group);
         long long expected = expected_version;
         WriteTx tx(sql, db_);
@@ -584,7 +584,7 @@ bool SqlGroupRepository::change_members(const std::string& org_id,
                                         const core::MembershipChange& change,
                                         const std::string& at,
                                         const core::Audit& audit) {
-    return with_session(db_, [&](soci::session& sql) {
+    return with_write_session(db_, [&](soci::session& sql) {
         std::string org = org_id, key = id, when = at;
         WriteTx tx(sql, db_);
         long long seq = 0;
@@ -611,7 +611,7 @@ bool SqlGroupRepository::change_members(const std::string& org_id,
 bool SqlGroupRepository::remove(const std::string& org_id,
                                 const std::string& id,
                                 const core::Audit& audit) {
-    return with_session(db_, [&](soci::session& sql) {
+    return with_write_session(db_, [&](soci::session& sql) {
         WriteTx tx(sql, db_);
         auto seq = group_seq(sql, org_id, id);
         if (!seq) {

@@ -312,15 +312,6 @@ void write_role_grants(soci::session& sql, const core::UserRecord& user, const c
     }
 }
 
-// Ends a failed write transaction on a connection whose statements are kept.
-void rollback_quietly(soci::session& sql) noexcept {
-    try {
-        sql << "ROLLBACK";
-    } catch (const std::exception&) {
-        // Nothing more to undo on this connection.
-    }
-}
-
 void write_emails(soci::session& sql, long long seq, const core::UserRecord& u, bool replace) {
     if (replace) {
         sql << kDeleteEmails, soci::use(seq, "seq");
@@ -345,7 +336,7 @@ void write_emails(soci::session& sql, long long seq, const core::UserRecord& u, 
 // --- organizations -------------------------------------------------------------------------
 
 void SqlOrganizationRepository::insert(const core::Organization& org) {
-    return with_session(db_, [&](soci::session& sql) {
+    return with_write_session(db_, [&](soci::session& sql) {
         std::string id = org.id, name = org.name, created = org.created;
         try {
             sql << kInsertOrg, soci::use(id, "id"), soci::use(name, "name"),
@@ -423,7 +414,7 @@ std::vector<core::Organization> SqlOrganizationRepository::list() {
 bool SqlOrganizationRepository::update_plan(const std::string& id,
                                             const core::Plan& plan,
                                             const core::Audit& audit) {
-    return with_session(db_, [&](soci::session& sql) {
+    return with_write_session(db_, [&](soci::session& sql) {
         std::string key = id, features, policy = plan.unverified_domain_policy;
         for (const auto& f : plan.features) {
             features += (features.empty() ? "" : ",") + f;
@@ -476,7 +467,7 @@ void ensure_seats(soci::session& sql, const std::string& org_id, long long limit
 // --- tokens --------------------------------------------------------------------------------
 
 void SqlTokenRepository::insert(const core::ScimToken& t, const core::Audit& audit) {
-    return with_session(db_, [&](soci::session& sql) {
+    return with_write_session(db_, [&](soci::session& sql) {
         std::string id = t.id, org = t.org_id, name = t.name, hash = t.hash, created = t.created,
                     expires = t.expires.value_or("");
         soci::indicator exp_ind = t.expires ? soci::i_ok : soci::i_null;
@@ -547,7 +538,7 @@ bool SqlTokenRepository::revoke(const std::string& org_id,
                                 const std::string& id,
                                 const std::string& at,
                                 const core::Audit& audit) {
-    return with_session(db_, [&](soci::session& sql) {
+    return with_write_session(db_, [&](soci::session& sql) {
         std::string o = org_id, i = id, a = at;
         WriteTx tx(sql, db_);
         soci::statement st = one_time(sql, kRevokeToken);
@@ -566,7 +557,7 @@ bool SqlTokenRepository::revoke(const std::string& org_id,
 }
 
 void SqlTokenRepository::touch(const std::string& id, const std::string& at) {
-    return with_session(db_, [&](soci::session& sql) {
+    return with_write_session(db_, [&](soci::session& sql) {
         std::string i = id, a = at;
         sql << kTouchToken, soci::use(a, "at"), soci::use(i, "id");
     });
@@ -607,12 +598,11 @@ struct SqlUserRepository::SqliteInsert {
     long long delta = 1;
     long long seat_limit = 0;
     soci::indicator seat_ind = soci::i_null;
-    soci::statement begin, insert_user, insert_email, count, seats, commit;
+    soci::statement insert_user, insert_email, count, seats;
     AuditWriter audit;
 
     explicit SqliteInsert(soci::session& sql)
-        : begin(sql.prepare << "BEGIN IMMEDIATE"),
-          insert_user(user_statement(sql,
+        : insert_user(user_statement(sql,
                                      kInsertUserSqlite,
                                      b,
                                      true,
@@ -627,7 +617,6 @@ struct SqlUserRepository::SqliteInsert {
           count((sql.prepare << kCountUsers, soci::use(delta, "delta"), soci::use(org, "org_id"))),
           seats(
               (sql.prepare << kSeatLimit, soci::use(org, "org"), soci::into(seat_limit, seat_ind))),
-          commit(sql.prepare << "COMMIT"),
           audit(sql, soci::details::st_repeatable_query) {}
 };
 
@@ -642,12 +631,11 @@ struct SqlUserRepository::SqliteUpdate {
     long long seat_limit = 0, owner_grants = 0;
     int was_active = 1;
     soci::indicator seat_ind = soci::i_null, active_ind = soci::i_null;
-    soci::statement begin, guard, update_user, delete_emails, insert_email, commit;
+    soci::statement guard, update_user, delete_emails, insert_email;
     AuditWriter audit;
 
     explicit SqliteUpdate(soci::session& sql)
-        : begin(sql.prepare << "BEGIN IMMEDIATE"),
-          guard((sql.prepare << "SELECT (SELECT seat_limit FROM organizations WHERE id = :org), "
+        : guard((sql.prepare << "SELECT (SELECT seat_limit FROM organizations WHERE id = :org), "
                                 "(SELECT COUNT(*) FROM grants WHERE org_id = :org2 AND user_id = "
                                 ":id AND site_id = '' AND role = 'owner' AND (expires IS NULL OR "
                                 "expires > :now)), (SELECT active FROM users WHERE org_id = "
@@ -677,7 +665,6 @@ struct SqlUserRepository::SqliteUpdate {
                         soci::use(m.primary, "is_primary"),
                         soci::use(b.org_id, "org_id"),
                         soci::use(b.id, "id"))),
-          commit(sql.prepare << "COMMIT"),
           audit(sql, soci::details::st_repeatable_query) {}
 };
 
@@ -705,38 +692,31 @@ bool SqlUserRepository::update_sqlite(soci::session& sql,
     SqliteUpdate* s = &prepared_for(cache_mutex_, sqlite_updates_, sql);
     s->b = UserBinds(user);
     s->expected = expected_version;
-    std::unique_lock writer(db_.write_mutex());
-    s->begin.execute(true);
-    try {
-        s->now = audit_time(audit);
-        s->seat_ind = s->active_ind = soci::i_null;
-        s->guard.execute(true);
-        close_row(s->guard);
-        s->update_user.execute(true);
-        if (s->update_user.get_affected_rows() == 0) {
-            s->commit.execute(true);
-            return false;
-        }
-        s->delete_emails.execute(true);
-        for (const core::EmailRecord& e : user.emails) {
-            s->m.set(e);
-            s->insert_email.execute(true);
-        }
-        write_role_grants(sql, user, audit);
-        if (!user.active) {
-            ensure_an_owner_remains(sql, user.org_id, s->owner_grants > 0, s->now);
-        }
-        if (user.active && s->seat_ind == soci::i_ok && s->active_ind == soci::i_ok &&
-            s->was_active == 0) {
-            ensure_seats(sql, user.org_id, s->seat_limit);
-        }
-        s->audit.write(user.org_id, audit);
-        s->commit.execute(true);
-        return true;
-    } catch (...) {
-        rollback_quietly(sql);
-        throw;
+    WriteTx tx(sql, db_);
+    s->now = audit_time(audit);
+    s->seat_ind = s->active_ind = soci::i_null;
+    s->guard.execute(true);
+    close_row(s->guard);
+    s->update_user.execute(true);
+    if (s->update_user.get_affected_rows() == 0) {
+        return false;
     }
+    s->delete_emails.execute(true);
+    for (const core::EmailRecord& e : user.emails) {
+        s->m.set(e);
+        s->insert_email.execute(true);
+    }
+    write_role_grants(sql, user, audit);
+    if (!user.active) {
+        ensure_an_owner_remains(sql, user.org_id, s->owner_grants > 0, s->now);
+    }
+    if (user.active && s->seat_ind == soci::i_ok && s->active_ind == soci::i_ok &&
+        s->was_active == 0) {
+        ensure_seats(sql, user.org_id, s->seat_limit);
+    }
+    s->audit.write(user.org_id, audit);
+    tx.commit();
+    return true;
 }
 
 SqlUserRepository::~SqlUserRepository() = default;
@@ -747,36 +727,30 @@ void SqlUserRepository::insert_sqlite(soci::session& sql,
     SqliteInsert* s = &prepared_for(cache_mutex_, sqlite_inserts_, sql);
     s->b = UserBinds(user);
     s->org = user.org_id;
-    std::unique_lock writer(db_.write_mutex());
-    s->begin.execute(true);
-    try {
-        s->insert_user.execute(true);
-        sql.get_last_insert_id("users", s->seq);
-        for (const core::EmailRecord& e : user.emails) {
-            s->m.set(e);
-            s->insert_email.execute(true);
-        }
-        s->count.execute(true);
-        write_role_grants(sql, user, audit);
-        if (user.active) {
-            s->seat_ind = soci::i_null;
-            s->seats.execute(true);
-            close_row(s->seats);
-            if (s->seat_ind == soci::i_ok) {
-                ensure_seats(sql, user.org_id, s->seat_limit);
-            }
-        }
-        s->audit.write(user.org_id, audit);
-        s->commit.execute(true);
-    } catch (...) {
-        rollback_quietly(sql);
-        throw;
+    WriteTx tx(sql, db_);
+    s->insert_user.execute(true);
+    sql.get_last_insert_id("users", s->seq);
+    for (const core::EmailRecord& e : user.emails) {
+        s->m.set(e);
+        s->insert_email.execute(true);
     }
+    s->count.execute(true);
+    write_role_grants(sql, user, audit);
+    if (user.active) {
+        s->seat_ind = soci::i_null;
+        s->seats.execute(true);
+        close_row(s->seats);
+        if (s->seat_ind == soci::i_ok) {
+            ensure_seats(sql, user.org_id, s->seat_limit);
+        }
+    }
+    s->audit.write(user.org_id, audit);
+    tx.commit();
 }
 
 void SqlUserRepository::insert(const core::UserRecord& user, const core::Audit& audit) {
     if (db_.backend() == Backend::kSqlite) {
-        with_session(db_, [&](soci::session& sql) {
+        with_write_session(db_, [&](soci::session& sql) {
             try {
                 insert_sqlite(sql, user, audit);
             } catch (const soci::soci_error& e) {
@@ -789,7 +763,7 @@ void SqlUserRepository::insert(const core::UserRecord& user, const core::Audit& 
         });
         return;
     }
-    return with_session(db_, [&](soci::session& sql) {
+    return with_write_session(db_, [&](soci::session& sql) {
         UserBinds b(user);
         long long seq = 0;
         try {
@@ -821,7 +795,7 @@ void SqlUserRepository::insert_many(const std::vector<core::UserRecord>& users) 
     if (db_.backend() == Backend::kPostgres) {
         return insert_many_postgres(users);
     }
-    return with_session(db_, [&](soci::session& sql) {
+    return with_write_session(db_, [&](soci::session& sql) {
         WriteTx tx(sql, db_);
         UserBinds b(users.front());
         long long seq = 0;
@@ -890,7 +864,7 @@ void SqlUserRepository::insert_many_postgres(const std::vector<core::UserRecord>
     }
     std::string rows_text = json::serialize(rows);
     std::string emails_text = json::serialize(emails);
-    with_session(db_, [&](soci::session& sql) {
+    with_write_session(db_, [&](soci::session& sql) {
         WriteTx tx(sql, db_);
         try {
             sql << kBulkInsertUsersPg, soci::use(rows_text, "rows");
@@ -912,7 +886,7 @@ bool SqlUserRepository::update(const core::UserRecord& user,
                                std::int64_t expected_version,
                                const core::Audit& audit) {
     if (db_.backend() == Backend::kSqlite) {
-        return with_session(db_, [&](soci::session& sql) {
+        return with_write_session(db_, [&](soci::session& sql) {
             try {
                 return update_sqlite(sql, user, expected_version, audit);
             } catch (const soci::soci_error& e) {
@@ -924,7 +898,7 @@ bool SqlUserRepository::update(const core::UserRecord& user,
             }
         });
     }
-    return with_session(db_, [&](soci::session& sql) {
+    return with_write_session(db_, [&](soci::session& sql) {
         UserBinds b(user);
         long long expected = expected_version;
         long long seq = 0;
@@ -962,7 +936,7 @@ bool SqlUserRepository::update(const core::UserRecord& user,
 bool SqlUserRepository::remove(const std::string& org_id,
                                const std::string& id,
                                const core::Audit& audit) {
-    return with_session(db_, [&](soci::session& sql) {
+    return with_write_session(db_, [&](soci::session& sql) {
         std::string org = org_id, key = id;
         WriteTx tx(sql, db_);
         const std::string now = audit_time(audit);
@@ -1066,7 +1040,7 @@ core::Page<core::UserRecord> SqlUserRepository::list(const std::string& org_id,
 bool SqlUserRepository::record_sign_in(const std::string& org_id,
                                        const std::string& id,
                                        const std::string& at) {
-    return with_session(db_, [&](soci::session& sql) {
+    return with_write_session(db_, [&](soci::session& sql) {
         std::string org = org_id, key = id, when = at;
         WriteTx tx(sql, db_);
         soci::statement st =

@@ -4,6 +4,8 @@
 #include <mutex>
 #include <optional>
 #include <string>
+#include <type_traits>
+#include <utility>
 #include <vector>
 
 #include <soci/soci.h>
@@ -36,7 +38,8 @@ private:
 };
 
 /// A write transaction. SQLite starts it with BEGIN IMMEDIATE so that two writers queue on
-/// the busy timeout instead of failing when a read snapshot is upgraded. Rolls back in the
+/// the busy timeout instead of failing when a read snapshot is upgraded; on the writer's
+/// connection (Database::run_write) it is a savepoint of the group commit. Rolls back in the
 /// destructor unless committed.
 class WriteTx {
 public:
@@ -47,8 +50,9 @@ public:
     void commit();
 
 private:
-    std::unique_lock<std::mutex> lock_;  // held on SQLite only
+    std::unique_lock<std::mutex> lock_;  // held on SQLite only, off the writer
     soci::session& sql_;
+    bool savepoint_;  // on SQLite's writer, inside its group commit
     bool done_ = false;
 };
 
@@ -172,8 +176,9 @@ bool is_unique_violation(const soci::soci_error& e);
 
 /// Turns a driver error that no caller handled into what the client should see: a busy or
 /// locked SQLite database, and a lost PostgreSQL connection (the lease reconnects), become
-/// 503 with Retry-After; anything else is rethrown as it is (a logged 500).
-[[noreturn]] void rethrow_translated(const soci::soci_error& e, Lease& lease);
+/// 503 with Retry-After; anything else is rethrown as it is (a logged 500). `lease` is the
+/// connection to reconnect, when there is one.
+[[noreturn]] void rethrow_translated(const soci::soci_error& e, Lease* lease);
 
 /// Runs `f` on one leased connection, translating driver errors at the store's boundary.
 template <typename F>
@@ -182,7 +187,34 @@ auto with_session(Database& db, F&& f) {
     try {
         return f(*lease);
     } catch (const soci::soci_error& e) {
-        rethrow_translated(e, lease);
+        rethrow_translated(e, &lease);
+    }
+}
+
+/// Runs `f`, which writes, on a connection: on PostgreSQL one leased like with_session's; on
+/// SQLite the writer's, in the group commit of Database::run_write (a WriteTx in `f` is then
+/// a savepoint). `f` returns when its writes are committed.
+template <typename F>
+auto with_write_session(Database& db, F&& f) {
+    if (db.backend() != Backend::kSqlite) {
+        return with_session(db, std::forward<F>(f));
+    }
+    using Result = decltype(f(std::declval<soci::session&>()));
+    std::optional<std::conditional_t<std::is_void_v<Result>, bool, Result>> out;
+    db.run_write([&](soci::session& sql) {
+        try {
+            if constexpr (std::is_void_v<Result>) {
+                f(sql);
+                out.emplace(true);
+            } else {
+                out.emplace(f(sql));
+            }
+        } catch (const soci::soci_error& e) {
+            rethrow_translated(e, nullptr);
+        }
+    });
+    if constexpr (!std::is_void_v<Result>) {
+        return std::move(*out);
     }
 }
 

@@ -1,7 +1,9 @@
 #include "scimd/store/database.hpp"
 
+#include <latch>
 #include <memory>
 #include <string>
+#include <thread>
 #include <vector>
 
 #include "store/store_fixture.hpp"
@@ -116,6 +118,76 @@ TEST_P(SqliteSettingsTest, EveryPooledConnectionIsConfigured) {
         EXPECT_EQ(limit, 67108864);
         leases.push_back(std::move(s));  // hold it, so that the next lease is another one
     }
+}
+
+// SQLite's writes are committed in groups by one writer (Database::run_write), each write
+// in its own savepoint: a write that fails takes back its own rows only, every caller hears
+// its own outcome, and each returns only once its rows are committed.
+TEST_P(SqliteSettingsTest, GroupCommitKeepsEachWriteApart) {
+    constexpr int kWrites = 24;
+    std::latch start(kWrites);
+    std::vector<std::string> outcome(kWrites);
+    std::vector<std::thread> threads;
+    for (int i = 0; i < kWrites; ++i) {
+        threads.emplace_back([&, i] {
+            start.arrive_and_wait();
+            try {
+                db_->run_write([&](soci::session& sql) {
+                    std::string id = "org-" + std::to_string(i), at = test_time(0);
+                    sql << "INSERT INTO organizations (id, name, created) VALUES (:id, :name, "
+                           ":at)",
+                        soci::use(id, "id"), soci::use(id, "name"), soci::use(at, "at");
+                    if (i % 3 == 0) {
+                        throw Error::conflict("write " + std::to_string(i) + " refused");
+                    }
+                });
+                // Committed before run_write returns: another connection sees it at once.
+                soci::session other(db_->pool());
+                const std::string id = "org-" + std::to_string(i);
+                int seen = 0;
+                other << "SELECT COUNT(*) FROM organizations WHERE id = :id", soci::use(id),
+                    soci::into(seen);
+                outcome[static_cast<std::size_t>(i)] = seen == 1 ? "kept" : "not visible";
+            } catch (const Error& e) {
+                outcome[static_cast<std::size_t>(i)] = e.what();
+            }
+        });
+    }
+    for (std::thread& t : threads) {
+        t.join();
+    }
+    soci::session sql(db_->pool());
+    for (int i = 0; i < kWrites; ++i) {
+        const std::string id = "org-" + std::to_string(i);
+        int rows = 0;
+        sql << "SELECT COUNT(*) FROM organizations WHERE id = :id", soci::use(id), soci::into(rows);
+        if (i % 3 == 0) {
+            EXPECT_EQ(outcome[static_cast<std::size_t>(i)],
+                      "write " + std::to_string(i) + " refused");
+            EXPECT_EQ(rows, 0) << "write " << i << " failed: its row is taken back";
+        } else {
+            EXPECT_EQ(outcome[static_cast<std::size_t>(i)], "kept");
+            EXPECT_EQ(rows, 1) << "write " << i;
+        }
+    }
+}
+
+// A write that writes again (on the writer's own thread) runs inside the current commit
+// instead of waiting for a commit that waits for it.
+TEST_P(SqliteSettingsTest, AWriteInsideAWriteRunsAtOnce) {
+    db_->run_write([&](soci::session& outer) {
+        EXPECT_TRUE(db_->is_writer(outer));
+        db_->run_write([&](soci::session& inner) {
+            EXPECT_EQ(&inner, &outer);
+            std::string at = test_time(0);
+            inner << "INSERT INTO organizations (id, name, created) VALUES ('n', 'n', :at)",
+                soci::use(at, "at");
+        });
+    });
+    soci::session sql(db_->pool());
+    int rows = 0;
+    sql << "SELECT COUNT(*) FROM organizations WHERE id = 'n'", soci::into(rows);
+    EXPECT_EQ(rows, 1);
 }
 
 INSTANTIATE_TEST_SUITE_P(Sqlite,

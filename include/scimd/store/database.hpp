@@ -1,6 +1,7 @@
 #pragma once
 
 #include <cstddef>
+#include <functional>
 #include <memory>
 #include <mutex>
 #include <string>
@@ -48,11 +49,26 @@ public:
     /// processes (the CLI) still meet the busy timeout.
     std::mutex& write_mutex() noexcept { return write_mutex_; }
 
+    /// SQLite: runs `job` on the one writer connection and returns when its work is
+    /// committed, rethrowing what it threw (its work then undone). The jobs queued while a
+    /// transaction commits share the next one (group commit), each in its own savepoint, so
+    /// that pages the writes share (the tail of a table, the organization's row) go to the
+    /// write-ahead log once per batch instead of once per write. Called on the writer
+    /// itself (a job that writes again), the job runs at once in the current transaction.
+    void run_write(const std::function<void(soci::session&)>& job);
+
+    /// Whether `sql` is the writer's connection, on which a transaction is a savepoint.
+    bool is_writer(const soci::session& sql) const noexcept;
+
 private:
+    struct Writer;
     Backend backend_;
     std::size_t size_;
+    std::string connection_;
     std::unique_ptr<soci::connection_pool> pool_;
     std::mutex write_mutex_;
+    std::once_flag writer_once_;
+    std::unique_ptr<Writer> writer_;
 };
 
 }  // namespace scimd::store
