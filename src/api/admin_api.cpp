@@ -10,7 +10,10 @@
 #include <boost/json.hpp>
 
 #include "scimd/core/access.hpp"
+#include "scimd/core/email.hpp"
+#include "scimd/core/mail.hpp"
 #include "scimd/error.hpp"
+#include "scimd/protocol/resource.hpp"
 #include "scimd/protocol/schema.hpp"
 #include "scimd/protocol/target.hpp"
 #include "scimd/util/crypto.hpp"
@@ -170,6 +173,9 @@ public:
         const protocol::Target t = protocol::parse_target(req_.target);
         query_ = t.query;
         s_ = t.segments;
+        if (!s_.empty() && s_[0] == "public") {
+            return public_route();
+        }
         authenticate();
         try {
             return route();
@@ -326,6 +332,33 @@ private:
         }
         if (is({"audit"})) {
             return m == "GET" ? list_audit() : (not_allowed("GET"), no_content());
+        }
+        if (is({"invitations"})) {
+            return m == "GET"    ? list_invitations()
+                   : m == "POST" ? create_invitation()
+                                 : (not_allowed("GET, POST"), no_content());
+        }
+        if (is({"invitations", "*"})) {
+            return m == "GET"      ? get_invitation(s_[1])
+                   : m == "DELETE" ? cancel_invitation(s_[1])
+                                   : (not_allowed("GET, DELETE"), no_content());
+        }
+        if (is({"invitations", "*", "resend"})) {
+            return m == "POST" ? resend_invitation(s_[1]) : (not_allowed("POST"), no_content());
+        }
+        throw CodedError(404, "not_found", "no endpoint " + path());
+    }
+
+    // The endpoints a person reaches from an invitation mail, without an API key. The link's
+    // secret travels in the body, never in a URL that logs would keep.
+    protocol::Response public_route() {
+        if (is({"public", "invitations", "lookup"})) {
+            return req_.method == "POST" ? lookup_invitation()
+                                         : (not_allowed("POST"), no_content());
+        }
+        if (is({"public", "invitations", "accept"})) {
+            return req_.method == "POST" ? accept_invitation()
+                                         : (not_allowed("POST"), no_content());
         }
         throw CodedError(404, "not_found", "no endpoint " + path());
     }
@@ -1014,6 +1047,7 @@ private:
         core::authorize_org_admin(actor_, "access reviews");
         const long long inactive_days = days_param("inactive_days", 30);
         const long long expiring_days = days_param("expiring_days", 14);
+        const long long pending_days = days_param("pending_days", 3);
         const auto t = ctx_.clock.now();
         const std::string cutoff = core::format_time(t - std::chrono::hours(24 * inactive_days));
         const std::string until = core::format_time(t + std::chrono::hours(24 * expiring_days));
@@ -1036,11 +1070,379 @@ private:
                 privileged.push_back(member_json(u, g));
             }
         });
+        // Invitations nobody has acted on for N days.
+        const std::string sent_before =
+            core::format_time(t - std::chrono::hours(24 * pending_days));
+        json::array waiting;
+        for (const auto& inv :
+             ctx_.invitations.list(org_, "pending", "", now(), kMaxInvitationList)) {
+            if (inv.created_at <= sent_before) {
+                waiting.push_back(invitation_json(inv));
+            }
+        }
         return json_response(200, json::object{{"inactive_days", inactive_days},
                                                {"expiring_days", expiring_days},
+                                               {"pending_days", pending_days},
+                                               {"pending_invitations", std::move(waiting)},
                                                {"not_signed_in", std::move(inactive)},
                                                {"expiring_grants", std::move(expiring)},
                                                {"owners_and_admins", std::move(privileged)}});
+    }
+
+    // --- invitations (DESIGN §1 Invitation) ------------------------------------------------
+    static constexpr std::size_t kMaxInvitationList = 1000;
+
+    core::Organization organization() const {
+        auto org = ctx_.orgs.find(org_);
+        if (!org) {
+            throw CodedError(404, "not_found", "the organization is gone");
+        }
+        return std::move(*org);
+    }
+
+    std::string site_name(const std::string& site_id) const {
+        if (site_id.empty()) {
+            return "";
+        }
+        const auto site = ctx_.access.find_site(org_, site_id);
+        return site ? site->name : site_id;
+    }
+
+    std::string link_for(const std::string& secret) const {
+        std::string base = ctx_.public_url;
+        while (!base.empty() && base.back() == '/') {
+            base.pop_back();
+        }
+        return base + "/invitations/accept?token=" + secret;
+    }
+
+    // Who the mail and the lookup say invited: the inviting account's name or userName.
+    std::string inviter_name() const {
+        const auto u = ctx_.users.find(org_, actor_.user_id);
+        if (!u) {
+            return "An administrator";
+        }
+        return u->display_name.value_or(u->user_name);
+    }
+
+    core::OutboxMail invitation_mail(const core::Invitation& inv,
+                                     const core::Organization& org,
+                                     const std::string& secret,
+                                     bool resent) const {
+        const core::MailText text =
+            core::invitation_mail({org.name, site_name(inv.site_id), inv.role, inv.inviter,
+                                   inv.expires_at, link_for(secret), resent});
+        core::OutboxMail m;
+        m.id = util::uuid_v4();
+        m.org_id = org_;
+        m.kind = "invitation";
+        m.ref_id = inv.id;
+        m.recipient = inv.email;
+        m.subject = text.subject;
+        m.body = text.body;
+        m.next_attempt_at = now();
+        m.created_at = now();
+        return m;
+    }
+
+    std::string expiry(const core::Organization& org) const {
+        return core::format_time(ctx_.clock.now() +
+                                 std::chrono::hours(24 * std::max(1, org.plan.invitation_days)));
+    }
+
+    json::object invitation_json(const core::Invitation& inv) const {
+        json::object o{{"id", inv.id},
+                       {"email", inv.email},
+                       {"scope", inv.site_id.empty() ? std::string("org") : "site:" + inv.site_id},
+                       {"role", inv.role},
+                       {"status", inv.status_at(now())},
+                       {"invited_by", inv.inviter},
+                       {"created_by", inv.created_by},
+                       {"created_at", inv.created_at},
+                       {"expires_at", inv.expires_at},
+                       {"resent_count", inv.resent_count},
+                       {"accepted_at", opt(inv.accepted_at)},
+                       {"accepted_by", opt(inv.accepted_user_id)},
+                       {"cancelled_at", opt(inv.cancelled_at)}};
+        if (!inv.site_id.empty()) {
+            o["site"] = json::object{{"id", inv.site_id}, {"name", site_name(inv.site_id)}};
+        }
+        const auto mail = ctx_.invitations.mail_of(org_, inv.id);
+        if (!mail.empty()) {
+            const core::OutboxMail& m = mail.front();
+            o["mail"] = json::object{{"status", m.status},
+                                     {"attempts", m.attempts},
+                                     {"last_error", opt(m.last_error)},
+                                     {"sent_at", opt(m.sent_at)}};
+        }
+        return o;
+    }
+
+    core::Invitation invitation(const std::string& id) const {
+        auto inv = ctx_.invitations.find(org_, id);
+        if (!inv) {
+            throw CodedError(404, "not_found", "no invitation " + id);
+        }
+        return std::move(*inv);
+    }
+
+    // Managing an invitation takes what making it took: its role at its scope.
+    void authorize_invitation(const std::string& site_id, Role role) const {
+        core::authorize_role_change(actor_, site_id, std::nullopt, role, core::EffectiveAccess{});
+    }
+
+    protocol::Response create_invitation() {
+        const Body b(req_, {"email", "scope", "role"});
+        const std::string given = *b.str("email", true);
+        const auto email = core::normalize_email(given);
+        if (!email) {
+            throw CodedError(400, "invalid_value", "\"" + given + "\" is not an email address");
+        }
+        const std::string site = scope_site(b.str("scope").value_or("org"));
+        const Role role = role_of(*b.str("role", true));
+        authorize_invitation(site, role);
+        const core::Organization org = organization();
+        const std::string domain = core::email_domain(*email);
+        if (org.plan.unverified_domain_policy == "reject" &&
+            core::is_public_mailbox_domain(domain)) {
+            throw CodedError(400, "personal_mailbox",
+                             domain +
+                                 " is a personal mailbox provider; this organization "
+                                 "invites only work addresses");
+        }
+        if (const auto existing = ctx_.users.find_by_email(org_, *email);
+            existing && existing->active) {
+            throw CodedError(409, "already_member",
+                             *email + " is already a member of " + org.name +
+                                 "; change their access on the member instead");
+        }
+        if (org.plan.seat_limit) {
+            const long long used = ctx_.users.count_active(org_);
+            if (used >= *org.plan.seat_limit) {
+                throw CodedError(403, "user_limit",
+                                 "user limit reached: " + std::to_string(used) + " of " +
+                                     std::to_string(*org.plan.seat_limit) + " seats used");
+            }
+        }
+        const std::string secret = util::new_secret("scimdi_");
+        core::Invitation inv;
+        inv.id = util::uuid_v4();
+        inv.org_id = org_;
+        inv.email = *email;
+        inv.site_id = site;
+        inv.role = std::string(core::role_name(role));
+        inv.token_hash = util::sha256_hex(secret);
+        inv.created_by = actor_.id;
+        inv.inviter = inviter_name();
+        inv.created_at = now();
+        inv.expires_at = expiry(org);
+        const auto [stored, created] =
+            ctx_.invitations.create(inv, invitation_mail(inv, org, secret, false), audit());
+        json::object out = invitation_json(stored);
+        if (!created) {
+            out["already_invited"] = true;
+            return json_response(200, out);
+        }
+        out["link"] = link_for(secret);
+        return json_response(201, out);
+    }
+
+    protocol::Response list_invitations() {
+        const auto* status = query_.get("status");
+        const std::string wanted = status ? *status : "";
+        if (!wanted.empty() && wanted != "pending" && wanted != "accepted" && wanted != "expired" &&
+            wanted != "cancelled") {
+            throw CodedError(400, "invalid_value",
+                             "status must be pending, accepted, expired or cancelled");
+        }
+        if (!actor_.access.org_role || *actor_.access.org_role < Role::kAdmin) {
+            core::authorize_read_members(actor_);
+        }
+        const auto* email = query_.get("email");
+        json::array out;
+        for (const auto& inv :
+             ctx_.invitations.list(org_, wanted, email ? *email : "", now(), kMaxInvitationList)) {
+            // A site admin sees the invitations to the sites they administer.
+            if (!can_see(inv)) {
+                continue;
+            }
+            out.push_back(invitation_json(inv));
+        }
+        return json_response(200, json::object{{"invitations", std::move(out)}});
+    }
+
+    bool can_see(const core::Invitation& inv) const {
+        if (actor_.access.org_role && *actor_.access.org_role >= Role::kAdmin) {
+            return true;
+        }
+        if (inv.site_id.empty()) {
+            return false;
+        }
+        const auto it = actor_.access.site_roles.find(inv.site_id);
+        return it != actor_.access.site_roles.end() && it->second >= Role::kAdmin;
+    }
+
+    protocol::Response get_invitation(const std::string& id) {
+        const core::Invitation inv = invitation(id);
+        if (!can_see(inv)) {
+            throw CodedError(404, "not_found", "no invitation " + id);
+        }
+        return json_response(200, invitation_json(inv));
+    }
+
+    protocol::Response resend_invitation(const std::string& id) {
+        core::Invitation inv = invitation(id);
+        authorize_invitation(inv.site_id, role_of(inv.role));
+        const std::string status = inv.status_at(now());
+        if (status != "pending" && status != "expired") {
+            throw CodedError(409, "not_pending",
+                             "the invitation is " + status +
+                                 "; only a pending or expired "
+                                 "invitation can be resent");
+        }
+        const core::Organization org = organization();
+        const std::string secret = util::new_secret("scimdi_");
+        inv.expires_at = expiry(org);
+        const auto after =
+            ctx_.invitations.resend(org_, id, util::sha256_hex(secret), inv.expires_at,
+                                    invitation_mail(inv, org, secret, true), audit());
+        if (!after) {
+            throw CodedError(409, "not_pending",
+                             "the invitation was accepted or cancelled meanwhile");
+        }
+        json::object out = invitation_json(*after);
+        out["link"] = link_for(secret);
+        return json_response(200, out);
+    }
+
+    protocol::Response cancel_invitation(const std::string& id) {
+        const core::Invitation inv = invitation(id);
+        authorize_invitation(inv.site_id, role_of(inv.role));
+        if (inv.status != "pending") {
+            throw CodedError(409, "not_pending",
+                             "the invitation is " + inv.status +
+                                 "; only a pending invitation "
+                                 "can be cancelled");
+        }
+        if (!ctx_.invitations.cancel(org_, id, now(), audit())) {
+            throw CodedError(409, "not_pending",
+                             "the invitation was accepted or cancelled meanwhile");
+        }
+        return no_content();
+    }
+
+    // The invitation a link's secret names, if it can still be accepted; otherwise the error
+    // that tells the person what to do.
+    core::Invitation usable_invitation(const std::string& secret) const {
+        const auto inv = ctx_.invitations.find_by_token(util::sha256_hex(secret));
+        if (!inv || !util::constant_time_equals(inv->token_hash, util::sha256_hex(secret))) {
+            throw CodedError(404, "invalid_link",
+                             "this invitation link is not valid; it may have been replaced by a "
+                             "newer invitation mail");
+        }
+        const std::string status = inv->status_at(now());
+        if (status == "expired") {
+            throw CodedError(410, "expired",
+                             "this invitation expired at " + inv->expires_at + "; ask " +
+                                 inv->inviter + " to resend it");
+        }
+        if (status == "cancelled") {
+            throw CodedError(410, "cancelled", "this invitation was cancelled");
+        }
+        if (status == "accepted") {
+            throw CodedError(409, "already_used", "this invitation was already accepted");
+        }
+        return *inv;
+    }
+
+    protocol::Response lookup_invitation() {
+        const Body b(req_, {"token"});
+        const core::Invitation inv = usable_invitation(*b.str("token", true));
+        org_ = inv.org_id;
+        const auto org = ctx_.orgs.find(inv.org_id);
+        json::object out{{"organization", org ? org->name : inv.org_id},
+                         {"email", inv.email},
+                         {"role", inv.role},
+                         {"invited_by", inv.inviter},
+                         {"expires_at", inv.expires_at},
+                         {"status", inv.status_at(now())}};
+        out["site"] = inv.site_id.empty() ? json::value(nullptr)
+                                          : json::value(json::string(site_name(inv.site_id)));
+        return json_response(200, out);
+    }
+
+    protocol::Response accept_invitation() {
+        const Body b(req_, {"token", "name"});
+        const core::Invitation inv = usable_invitation(*b.str("token", true));
+        org_ = inv.org_id;
+        actor_.id = "invitation:" + inv.id;
+        const auto name = b.str("name");
+        auto existing = ctx_.users.find_by_email(org_, inv.email);
+        core::UserRecord account;
+        std::int64_t expected = 0;
+        core::Audit a = audit();
+        a.entries.push_back({"invitation.accepted", "invitation", inv.id, "",
+                             json::serialize(json::object{{"email", inv.email}})});
+        if (existing) {
+            account = std::move(*existing);
+            expected = -1;
+            if (!account.active) {
+                json::object doc = json::parse(account.document).as_object();
+                doc["active"] = true;
+                account.document = json::serialize(doc);
+                account.active = true;
+                expected = account.version;
+                account.version += 1;
+                account.last_modified = now();
+                a.entries.push_back({"account.activated", "account", account.id, "", ""});
+            }
+        } else {
+            json::object body{
+                {"schemas", json::array{"urn:ietf:params:scim:schemas:core:2.0:User"}},
+                {"userName", inv.email},
+                {"emails", json::array{json::object{
+                               {"value", inv.email}, {"primary", true}, {"type", "work"}}}},
+                {"active", true}};
+            if (name && !name->empty()) {
+                body["displayName"] = *name;
+            }
+            const auto& registry = protocol::SchemaRegistry::builtin();
+            json::object doc =
+                protocol::normalize_resource(body, registry, *registry.resource_type("User"));
+            account.org_id = org_;
+            account.id = util::uuid_v4();
+            protocol::prepare_user_record(doc, account);
+            account.document = json::serialize(doc);
+            account.version = 1;
+            account.created = now();
+            account.last_modified = account.created;
+            a.entries.push_back({"account.created", "account", account.id, "", account.document});
+        }
+        core::Grant g;
+        g.id = util::uuid_v4();
+        g.org_id = org_;
+        g.user_id = account.id;
+        g.site_id = inv.site_id;
+        g.role = role_of(inv.role);
+        g.source = core::GrantSource::kInvitation;
+        g.source_ref = inv.id;
+        g.created = now();
+        g.created_by = inv.created_by;
+        try {
+            ctx_.invitations.accept(inv, now(), account, expected, g, a);
+        } catch (const Error& e) {
+            if (e.status() == 403) {  // the seats ran out since the invitation was made
+                throw CodedError(403, "user_limit", e.detail());
+            }
+            throw;
+        }
+        return json_response(
+            200, json::object{
+                     {"member", account.id},
+                     {"organization", org_},
+                     {"email", inv.email},
+                     {"scope", inv.site_id.empty() ? std::string("org") : "site:" + inv.site_id},
+                     {"role", inv.role}});
     }
 
     // --- audit trail -----------------------------------------------------------------------------

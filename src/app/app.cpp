@@ -16,7 +16,9 @@ constexpr std::size_t kSqliteWriteWorkers = 8;
 App::App(const std::string& db_url,
          http::ServerConfig config,
          const std::string& public_url,
-         std::chrono::milliseconds token_cache_ttl) {
+         std::chrono::milliseconds token_cache_ttl,
+         MailConfig mail) {
+    Mailer::check(mail);
     const store::DatabaseUrl url = store::DatabaseUrl::parse(db_url);
     if (url.backend == store::Backend::kSqlite && config.write_workers == 0) {
         // SQLite's writes are committed in groups by the store's one writer; these threads
@@ -39,25 +41,40 @@ App::App(const std::string& db_url,
     api_keys_ = std::make_unique<store::SqlApiKeyRepository>(*db_);
     audit_ = std::make_unique<store::SqlAuditRepository>(*db_);
     orgs_ = std::make_unique<store::SqlOrganizationRepository>(*db_);
-    admin_ = std::make_unique<api::AdminApi>(api::AdminContext{
-        *orgs_, *users_, *groups_, *access_, *tokens_, *api_keys_, *audit_, clock_});
+    invitations_ = std::make_unique<store::SqlInvitationRepository>(*db_, *users_);
+    outbox_ = std::make_unique<store::SqlOutboxRepository>(*db_);
+    mailer_ = std::make_unique<Mailer>(*outbox_, clock_, std::move(mail));
     std::string base = public_url;
     while (!base.empty() && base.back() == '/') {
         base.pop_back();
     }
+    admin_ = std::make_unique<api::AdminApi>(api::AdminContext{*orgs_, *users_, *groups_, *access_,
+                                                               *tokens_, *api_keys_, *audit_,
+                                                               *invitations_, clock_, base});
     scim_ = std::make_unique<protocol::ScimService>(protocol::ScimContext{
         *users_, *groups_, *access_, *tokens_, clock_, protocol::SchemaRegistry::builtin(),
         base + std::string(protocol::kScimPrefix), token_cache_ttl});
     server_ = std::make_unique<http::Server>(
         std::move(config), [this](const protocol::Request& r) { return route(r); });
+    // Housekeeping on one thread: mail every second, expired grants every minute.
     sweeper_ = std::thread([this] {
         std::unique_lock lock(sweep_mutex_);
-        while (!sweep_cv_.wait_for(lock, std::chrono::minutes(1), [this] { return stopping_; })) {
+        auto next_sweep = std::chrono::steady_clock::now() + std::chrono::minutes(1);
+        while (!sweep_cv_.wait_for(lock, std::chrono::seconds(1), [this] { return stopping_; })) {
             lock.unlock();
             try {
-                sweep_expired_grants();
+                deliver_mail();
             } catch (const std::exception& e) {
-                std::cerr << "scimd: recording expired grants failed: " << e.what() << std::endl;
+                std::cerr << "scimd: delivering mail failed: " << e.what() << std::endl;
+            }
+            if (std::chrono::steady_clock::now() >= next_sweep) {
+                next_sweep += std::chrono::minutes(1);
+                try {
+                    sweep_expired_grants();
+                } catch (const std::exception& e) {
+                    std::cerr << "scimd: recording expired grants failed: " << e.what()
+                              << std::endl;
+                }
             }
             lock.lock();
         }

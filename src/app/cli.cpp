@@ -24,7 +24,11 @@ constexpr const char* kUsage = R"(usage: scimd COMMAND [OPTIONS]
 
   serve  --db URL --listen HOST:PORT --cert FILE --key FILE [--public-url URL]
          [--threads N] [--workers N] [--body-limit BYTES] [--token-cache-seconds N]
-         [--no-access-log]
+         [--no-access-log] [--mail-transport file|smtp] [--mail-dir DIR]
+         [--mail-from ADDRESS] [--smtp-url smtp://HOST:PORT] [--smtp-user USER]
+         [--smtp-password PASSWORD]
+                                           mail (invitations) goes to one .eml file per
+                                           mail under --mail-dir (data/mail) by default
   migrate --db URL
   org create --db URL --name NAME [--owner EMAIL]
                                            prints the new organization's id; --owner makes
@@ -52,7 +56,8 @@ constexpr const char* kUsage = R"(usage: scimd COMMAND [OPTIONS]
 Every option can also come from the environment: --db is SCIMD_DB, --listen SCIMD_LISTEN,
 --cert SCIMD_CERT, --key SCIMD_KEY, --public-url SCIMD_PUBLIC_URL, --threads SCIMD_THREADS,
 --workers SCIMD_WORKERS, --body-limit SCIMD_BODY_LIMIT, --token-cache-seconds
-SCIMD_TOKEN_CACHE_SECONDS. DB URLs: sqlite:PATH, postgresql://…
+SCIMD_TOKEN_CACHE_SECONDS, --smtp-password SCIMD_SMTP_PASSWORD (and so on: SCIMD_ and the
+option's name in capitals). DB URLs: sqlite:PATH, postgresql://…
 )";
 
 // A usage mistake: exit status 2 with the usage text.
@@ -241,7 +246,19 @@ int serve(Options& o) {
     }
     const std::string db_url = o.require("db");
     std::string public_url = o.get("public-url").value_or("");
+    MailConfig mail;
+    mail.transport = o.get("mail-transport").value_or(mail.transport);
+    mail.dir = o.get("mail-dir").value_or(mail.dir);
+    mail.from = o.get("mail-from").value_or(mail.from);
+    mail.smtp_url = o.get("smtp-url").value_or("");
+    mail.smtp_user = o.get("smtp-user").value_or("");
+    mail.smtp_password = o.get("smtp-password").value_or("");
     o.check_all_used();
+    try {
+        Mailer::check(mail);
+    } catch (const std::invalid_argument& e) {
+        throw UsageError(e.what());
+    }
     if (public_url.empty()) {
         const std::string host =
             (config.host == "0.0.0.0" || config.host == "::" || config.host == "127.0.0.1")
@@ -249,7 +266,7 @@ int serve(Options& o) {
                 : config.host;
         public_url = "https://" + host + ":" + std::to_string(config.port);
     }
-    App app(db_url, config, public_url, std::chrono::seconds(cache_seconds));
+    App app(db_url, config, public_url, std::chrono::seconds(cache_seconds), mail);
     std::cerr << "scimd: serving SCIM at " << public_url << "/scim/v2 (listening on " << config.host
               << ":" << app.server().port() << ")" << std::endl;
     app.server().run_until_signal();

@@ -594,6 +594,13 @@ std::map<std::string, std::vector<core::Grant>> SqlAccessRepository::grants_of_m
     });
 }
 
+void add_grant_in(soci::session& sql, const core::Grant& grant, const core::Audit& audit) {
+    insert_grant(sql, grant);
+    write_audit(sql, grant.org_id,
+                with_entry(audit, {"grant.added", "account", grant.user_id, "",
+                                   json::serialize(grant_json(grant))}));
+}
+
 void SqlAccessRepository::put_grant(const core::Grant& grant, const core::Audit& audit) {
     with_write_session(db_, [&](soci::session& sql) {
         std::string org = grant.org_id, user = grant.user_id, site = grant.site_id,

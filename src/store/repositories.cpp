@@ -586,6 +586,39 @@ std::optional<core::UserRecord> SqlUserRepository::find(const std::string& org_i
     });
 }
 
+std::optional<core::UserRecord> SqlUserRepository::find_by_email(const std::string& org_id,
+                                                                 const std::string& email) {
+    return with_session(db_, [&](soci::session& sql) -> std::optional<core::UserRecord> {
+        std::string org = org_id, key = fold_case(email);
+        UserRow row;
+        soci::statement st = one_time(
+            sql, user_columns(db_.backend()) +
+                     "WHERE u.org_id = :org AND (u.user_name_key = :key OR u.seq IN (SELECT "
+                     "e.user_seq FROM user_emails e WHERE e.org_id = :org2 AND e.value_key = "
+                     ":key2)) ORDER BY u.seq LIMIT 1");
+        st.exchange(soci::use(org, "org"));
+        st.exchange(soci::use(key, "key"));
+        st.exchange(soci::use(org, "org2"));
+        st.exchange(soci::use(key, "key2"));
+        row.define(st);
+        st.define_and_bind();
+        if (!st.execute(true)) {
+            return std::nullopt;
+        }
+        return row.record();
+    });
+}
+
+long long SqlUserRepository::count_active(const std::string& org_id) {
+    return with_session(db_, [&](soci::session& sql) {
+        std::string org = org_id;
+        long long n = 0;
+        sql << "SELECT COUNT(*) FROM users WHERE org_id = :org AND active = 1",
+            soci::use(org, "org"), soci::into(n);
+        return n;
+    });
+}
+
 // SQLite: the statements of an account insert, prepared once per connection and bound to the
 // members below (use() binds by reference), so that the single writer thread doesn't compile
 // five statements for every account it creates. SQLite connections are never reconnected,
@@ -692,7 +725,6 @@ bool SqlUserRepository::update_sqlite(soci::session& sql,
     SqliteUpdate* s = &prepared_for(cache_mutex_, sqlite_updates_, sql);
     s->b = UserBinds(user);
     s->expected = expected_version;
-    WriteTx tx(sql, db_);
     s->now = audit_time(audit);
     s->seat_ind = s->active_ind = soci::i_null;
     s->guard.execute(true);
@@ -715,7 +747,6 @@ bool SqlUserRepository::update_sqlite(soci::session& sql,
         ensure_seats(sql, user.org_id, s->seat_limit);
     }
     s->audit.write(user.org_id, audit);
-    tx.commit();
     return true;
 }
 
@@ -727,7 +758,6 @@ void SqlUserRepository::insert_sqlite(soci::session& sql,
     SqliteInsert* s = &prepared_for(cache_mutex_, sqlite_inserts_, sql);
     s->b = UserBinds(user);
     s->org = user.org_id;
-    WriteTx tx(sql, db_);
     s->insert_user.execute(true);
     sql.get_last_insert_id("users", s->seq);
     for (const core::EmailRecord& e : user.emails) {
@@ -745,47 +775,42 @@ void SqlUserRepository::insert_sqlite(soci::session& sql,
         }
     }
     s->audit.write(user.org_id, audit);
-    tx.commit();
 }
 
 void SqlUserRepository::insert(const core::UserRecord& user, const core::Audit& audit) {
-    if (db_.backend() == Backend::kSqlite) {
-        with_write_session(db_, [&](soci::session& sql) {
-            try {
-                insert_sqlite(sql, user, audit);
-            } catch (const soci::soci_error& e) {
-                if (is_unique_violation(e)) {
-                    throw Error::uniqueness("userName \"" + user.user_name +
-                                            "\" is already in use");
-                }
-                throw;
-            }
-        });
-        return;
-    }
-    return with_write_session(db_, [&](soci::session& sql) {
+    with_write_session(db_, [&](soci::session& sql) {
+        WriteTx tx(sql, db_);
+        insert_in(sql, user, audit);
+        tx.commit();
+    });
+}
+
+void SqlUserRepository::insert_in(soci::session& sql,
+                                  const core::UserRecord& user,
+                                  const core::Audit& audit) {
+    try {
+        if (db_.backend() == Backend::kSqlite) {
+            insert_sqlite(sql, user, audit);
+            return;
+        }
         UserBinds b(user);
         long long seq = 0;
-        try {
-            WriteTx tx(sql, db_);
-            user_statement(
-                sql, with_doc(kInsertUser, db_.backend(), ":document", "CAST(:document AS jsonb)"),
-                b, true, soci::details::st_one_time_query,
-                [&](soci::statement& st) { st.exchange(soci::into(seq)); })
-                .execute(true);
-            write_emails(sql, seq, user, false);
-            add_to_count(sql, b.org_id, 1);
-            write_role_grants(sql, user, audit);
-            SeatCheck::for_new(sql, user);
-            write_audit(sql, user.org_id, audit);
-            tx.commit();
-        } catch (const soci::soci_error& e) {
-            if (is_unique_violation(e)) {
-                throw Error::uniqueness("userName \"" + user.user_name + "\" is already in use");
-            }
-            throw;
+        user_statement(
+            sql, with_doc(kInsertUser, db_.backend(), ":document", "CAST(:document AS jsonb)"), b,
+            true, soci::details::st_one_time_query,
+            [&](soci::statement& st) { st.exchange(soci::into(seq)); })
+            .execute(true);
+        write_emails(sql, seq, user, false);
+        add_to_count(sql, b.org_id, 1);
+        write_role_grants(sql, user, audit);
+        SeatCheck::for_new(sql, user);
+        write_audit(sql, user.org_id, audit);
+    } catch (const soci::soci_error& e) {
+        if (is_unique_violation(e)) {
+            throw Error::uniqueness("userName \"" + user.user_name + "\" is already in use");
         }
-    });
+        throw;
+    }
 }
 
 void SqlUserRepository::insert_many(const std::vector<core::UserRecord>& users) {
@@ -885,52 +910,52 @@ void SqlUserRepository::insert_many_postgres(const std::vector<core::UserRecord>
 bool SqlUserRepository::update(const core::UserRecord& user,
                                std::int64_t expected_version,
                                const core::Audit& audit) {
-    if (db_.backend() == Backend::kSqlite) {
-        return with_write_session(db_, [&](soci::session& sql) {
-            try {
-                return update_sqlite(sql, user, expected_version, audit);
-            } catch (const soci::soci_error& e) {
-                if (is_unique_violation(e)) {
-                    throw Error::uniqueness("userName \"" + user.user_name +
-                                            "\" is already in use");
-                }
-                throw;
-            }
-        });
-    }
     return with_write_session(db_, [&](soci::session& sql) {
+        WriteTx tx(sql, db_);
+        if (!update_in(sql, user, expected_version, audit)) {
+            return false;
+        }
+        tx.commit();
+        return true;
+    });
+}
+
+bool SqlUserRepository::update_in(soci::session& sql,
+                                  const core::UserRecord& user,
+                                  std::int64_t expected_version,
+                                  const core::Audit& audit) {
+    try {
+        if (db_.backend() == Backend::kSqlite) {
+            return update_sqlite(sql, user, expected_version, audit);
+        }
         UserBinds b(user);
         long long expected = expected_version;
         long long seq = 0;
-        try {
-            WriteTx tx(sql, db_);
-            const SeatCheck seats(sql, user);
-            soci::statement st = user_statement(
-                sql, with_doc(kUpdateUser, db_.backend(), ":document", "CAST(:document AS jsonb)"),
-                b, false, soci::details::st_one_time_query, [&](soci::statement& s) {
-                    s.exchange(soci::use(expected, "expected"));
-                    s.exchange(soci::into(seq));
-                });
-            if (!st.execute(true)) {  // no row: the version moved, or the account is gone
-                return false;
-            }
-            write_emails(sql, seq, user, true);
-            write_role_grants(sql, user, audit);
-            if (!user.active) {
-                const std::string now = audit_time(audit);
-                ensure_an_owner_remains(sql, user.org_id, holds_owner_grant(sql, user, now), now);
-            }
-            seats.check(sql, user);
-            write_audit(sql, user.org_id, audit);
-            tx.commit();
-        } catch (const soci::soci_error& e) {
-            if (is_unique_violation(e)) {
-                throw Error::uniqueness("userName \"" + user.user_name + "\" is already in use");
-            }
-            throw;
+        const SeatCheck seats(sql, user);
+        soci::statement st = user_statement(
+            sql, with_doc(kUpdateUser, db_.backend(), ":document", "CAST(:document AS jsonb)"), b,
+            false, soci::details::st_one_time_query, [&](soci::statement& s) {
+                s.exchange(soci::use(expected, "expected"));
+                s.exchange(soci::into(seq));
+            });
+        if (!st.execute(true)) {  // no row: the version moved, or the account is gone
+            return false;
         }
+        write_emails(sql, seq, user, true);
+        write_role_grants(sql, user, audit);
+        if (!user.active) {
+            const std::string now = audit_time(audit);
+            ensure_an_owner_remains(sql, user.org_id, holds_owner_grant(sql, user, now), now);
+        }
+        seats.check(sql, user);
+        write_audit(sql, user.org_id, audit);
         return true;
-    });
+    } catch (const soci::soci_error& e) {
+        if (is_unique_violation(e)) {
+            throw Error::uniqueness("userName \"" + user.user_name + "\" is already in use");
+        }
+        throw;
+    }
 }
 
 bool SqlUserRepository::remove(const std::string& org_id,

@@ -118,6 +118,9 @@ void replace_source_grants_in(soci::session& sql,
                               const std::vector<core::Grant>& grants,
                               const core::Audit& audit);
 
+/// Inside a write transaction: stores a new grant, with its grant.added audit row.
+void add_grant_in(soci::session& sql, const core::Grant& grant, const core::Audit& audit);
+
 /// Whether the account is active and holds an unexpired organization owner grant at `now`.
 bool active_owner(soci::session& sql,
                   const std::string& org_id,

@@ -1,8 +1,11 @@
 #pragma once
 
+#include <chrono>
+#include <filesystem>
 #include <memory>
 #include <string>
 #include <string_view>
+#include <system_error>
 
 #include "support/support.hpp"
 #include <boost/json.hpp>
@@ -100,7 +103,13 @@ protected:
         config.key_file = certs().key;
         config.workers = 4;
         config.access_log = false;
-        app_ = std::make_unique<app::App>(url, config, "https://localhost:0", token_cache_ttl());
+        mail_dir_ =
+            (std::filesystem::temp_directory_path() / ("scimd-mail-" + util::uuid_v4())).string();
+        app::MailConfig mail;
+        mail.dir = mail_dir_;
+        adjust_mail(mail);
+        app_ =
+            std::make_unique<app::App>(url, config, "https://localhost:0", token_cache_ttl(), mail);
         port_ = app_->server().port();
         org_id_ = make_org("acme");
         token_ = make_token(org_id_);
@@ -114,12 +123,17 @@ protected:
         return std::chrono::milliseconds(0);
     }
 
+    /// Mail goes to .eml files under mail_dir_ unless a suite says otherwise.
+    virtual void adjust_mail(app::MailConfig&) const {}
+
     void TearDown() override {
         client_.reset();
         if (app_) {
             app_->server().stop();
             app_->server().wait();
         }
+        std::error_code ignored;
+        std::filesystem::remove_all(mail_dir_, ignored);
     }
 
     std::string make_org(const std::string& name) {
@@ -167,6 +181,7 @@ protected:
     }
 
     std::unique_ptr<app::App> app_;
+    std::string mail_dir_;  ///< where the file transport drops this test's mail
     std::unique_ptr<HttpClient> client_;
     std::uint16_t port_ = 0;
     std::string org_id_;

@@ -1,5 +1,6 @@
 #pragma once
 
+#include <string>
 #include <string_view>
 
 #include "scimd/core/clock.hpp"
@@ -20,7 +21,11 @@ struct AdminContext {
     core::TokenRepository& tokens;
     core::ApiKeyRepository& api_keys;
     core::AuditRepository& audit;
+    core::InvitationRepository& invitations;
     const core::Clock& clock;
+    /// Where invitation links point: `<public_url>/invitations/accept?token=…`, the page of
+    /// the host application that calls the public accept endpoint.
+    std::string public_url;
 };
 
 /// The admin REST API (DESIGN §3): JSON in and out, a bearer API key of an account, every
@@ -37,6 +42,9 @@ public:
 private:
     AdminContext ctx_;
 };
+
+/// The prefix of the endpoints that take no API key: invitation lookup and acceptance.
+inline constexpr std::string_view kPublicPrefix = "/api/v1/public/";
 
 /// The API key secret's prefix: "scimdk_".
 inline constexpr std::string_view kApiKeyPrefix = "scimdk_";

@@ -7,6 +7,7 @@
 #include <thread>
 
 #include "scimd/api/admin_api.hpp"
+#include "scimd/app/mailer.hpp"
 #include "scimd/core/clock.hpp"
 #include "scimd/http/server.hpp"
 #include "scimd/protocol/scim_service.hpp"
@@ -23,7 +24,8 @@ public:
     App(const std::string& db_url,
         http::ServerConfig config,
         const std::string& public_url,
-        std::chrono::milliseconds token_cache_ttl = std::chrono::seconds(5));
+        std::chrono::milliseconds token_cache_ttl = std::chrono::seconds(5),
+        MailConfig mail = {});
 
     ~App();
     App(const App&) = delete;
@@ -35,6 +37,9 @@ public:
     /// Removes every grant that has expired, each with a grant.expired audit row in its
     /// organization. Runs every minute on a thread of its own; returns how many.
     int sweep_expired_grants();
+
+    /// Sends the outbox's mail that is due. Runs every second on the sweeper's thread.
+    int deliver_mail() { return mailer_->deliver_due(); }
 
 private:
     protocol::Response route(const protocol::Request& req);
@@ -48,6 +53,9 @@ private:
     std::unique_ptr<store::SqlApiKeyRepository> api_keys_;
     std::unique_ptr<store::SqlAuditRepository> audit_;
     std::unique_ptr<store::SqlOrganizationRepository> orgs_;
+    std::unique_ptr<store::SqlInvitationRepository> invitations_;
+    std::unique_ptr<store::SqlOutboxRepository> outbox_;
+    std::unique_ptr<Mailer> mailer_;
     std::unique_ptr<api::AdminApi> admin_;
     std::unique_ptr<protocol::ScimService> scim_;
     std::unique_ptr<http::Server> server_;

@@ -109,6 +109,49 @@ struct SignIn {
     std::optional<std::string> last_sign_in;  ///< nullopt: never
 };
 
+/// An invitation to join an organization (site_id empty) or one site with a role. The
+/// stored status is pending, accepted or cancelled; a pending invitation past expires_at is
+/// expired (status_at), with no job needed to say so.
+struct Invitation {
+    std::string id;
+    std::string org_id;
+    std::string email;
+    std::string site_id;  ///< empty: the organization
+    std::string role;     ///< role_name() of a core::Role
+    std::string status = "pending";
+    std::string token_hash;  ///< SHA-256 of the link's secret; the secret is never stored
+    std::string created_by;  ///< the actor, as in the audit trail
+    std::string inviter;     ///< who invited, as the mail and the lookup name them
+    std::string created_at;
+    std::string expires_at;
+    int resent_count = 0;
+    std::optional<std::string> accepted_at;
+    std::optional<std::string> accepted_user_id;
+    std::optional<std::string> cancelled_at;
+
+    std::string status_at(std::string_view now) const {
+        return status == "pending" && expires_at <= now ? std::string("expired") : status;
+    }
+};
+
+/// A mail to send, written in the transaction of the change that sends it (the outbox);
+/// the delivery worker moves it to sent, or to dead after its last attempt.
+struct OutboxMail {
+    std::string id;
+    std::string org_id;
+    std::string kind;    ///< "invitation", "signup"
+    std::string ref_id;  ///< the invitation's (or sign-up's) id
+    std::string recipient;
+    std::string subject;
+    std::string body;
+    std::string status = "pending";  ///< pending, sent, dead
+    int attempts = 0;
+    std::string next_attempt_at;
+    std::optional<std::string> last_error;
+    std::string created_at;
+    std::optional<std::string> sent_at;
+};
+
 /// What a list request asks of a repository. The filter and sort are already resolved
 /// against the schemas; the repository translates them to its query language.
 struct ListQuery {

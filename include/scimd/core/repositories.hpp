@@ -4,6 +4,7 @@
 #include <map>
 #include <optional>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "scimd/core/access.hpp"
@@ -45,6 +46,11 @@ class UserRepository {
 public:
     virtual ~UserRepository() = default;
     virtual std::optional<UserRecord> find(const std::string& org_id, const std::string& id) = 0;
+    /// The account whose userName or one of whose emails is `email` (case-insensitively).
+    virtual std::optional<UserRecord> find_by_email(const std::string& org_id,
+                                                    const std::string& email) = 0;
+    /// How many accounts are active: the seats in use.
+    virtual long long count_active(const std::string& org_id) = 0;
     /// Throws Error::uniqueness when userName is taken in the organization.
     virtual void insert(const UserRecord& user, const Audit& audit = {}) = 0;
     /// Writes `user` if the stored version is still `expected_version`; false otherwise
@@ -194,6 +200,72 @@ public:
                         const std::string& at,
                         const Audit& audit) = 0;
     virtual void touch(const std::string& id, const std::string& at) = 0;
+};
+
+/// Invitations and their mail. Every write records its audit entries and writes its mail to
+/// the outbox in its own transaction.
+class InvitationRepository {
+public:
+    virtual ~InvitationRepository() = default;
+    /// Stores `invitation` with `mail`, unless the organization has a pending, unexpired
+    /// invitation of the same email (case-insensitively) and scope: that one is returned
+    /// then, and nothing is written. The bool says whether `invitation` was stored.
+    virtual std::pair<Invitation, bool> create(const Invitation& invitation,
+                                               const OutboxMail& mail,
+                                               const Audit& audit) = 0;
+    virtual std::optional<Invitation> find(const std::string& org_id, const std::string& id) = 0;
+    /// Any organization's invitation, by the hash of its link's secret.
+    virtual std::optional<Invitation> find_by_token(const std::string& token_hash) = 0;
+    /// The organization's invitations, newest first; `status` "" for all, or pending,
+    /// accepted, expired or cancelled as status_at(now) says; `email` "" for all.
+    virtual std::vector<Invitation> list(const std::string& org_id,
+                                         const std::string& status,
+                                         const std::string& email,
+                                         const std::string& now,
+                                         std::size_t limit) = 0;
+    /// A pending invitation (expired or not) gets a new link (`token_hash`), a new expiry
+    /// and `mail`; the old link stops working. nullopt when there is no pending invitation
+    /// with that id.
+    virtual std::optional<Invitation> resend(const std::string& org_id,
+                                             const std::string& id,
+                                             const std::string& token_hash,
+                                             const std::string& expires_at,
+                                             const OutboxMail& mail,
+                                             const Audit& audit) = 0;
+    /// A pending invitation is cancelled at `at`: its link stops working at once. nullopt
+    /// when there is no pending invitation with that id.
+    virtual std::optional<Invitation> cancel(const std::string& org_id,
+                                             const std::string& id,
+                                             const std::string& at,
+                                             const Audit& audit) = 0;
+    /// In one transaction: the invitation, still pending and unexpired at `at` with this
+    /// link, becomes accepted by `account`, which is inserted (expected_version 0), updated
+    /// from that version (> 0) or left as it is (< 0: active already), and gets `grant`. Throws
+    /// Error::conflict when the link was used or changed meanwhile, and the account write's errors
+    /// (seats, uniqueness).
+    virtual void accept(const Invitation& invitation,
+                        const std::string& at,
+                        const UserRecord& account,
+                        std::int64_t expected_version,
+                        const Grant& grant,
+                        const Audit& audit) = 0;
+    /// The mail written for `ref_id`, newest first.
+    virtual std::vector<OutboxMail> mail_of(const std::string& org_id,
+                                            const std::string& ref_id) = 0;
+};
+
+/// The outbox, as its delivery worker sees it: across organizations.
+class OutboxRepository {
+public:
+    virtual ~OutboxRepository() = default;
+    /// Pending mail whose next attempt is due at `now`, oldest first.
+    virtual std::vector<OutboxMail> due(const std::string& now, std::size_t limit) = 0;
+    virtual void mark_sent(const std::string& id, const std::string& at) = 0;
+    /// Records a failed attempt: the mail is tried again at `next_attempt_at`, or is dead
+    /// when that is nullopt.
+    virtual void mark_failed(const std::string& id,
+                             const std::string& error,
+                             const std::optional<std::string>& next_attempt_at) = 0;
 };
 
 /// The audit trail, read.

@@ -48,6 +48,9 @@ public:
     SqlUserRepository(const SqlUserRepository&) = delete;
     SqlUserRepository& operator=(const SqlUserRepository&) = delete;
     std::optional<core::UserRecord> find(const std::string& org_id, const std::string& id) override;
+    std::optional<core::UserRecord> find_by_email(const std::string& org_id,
+                                                  const std::string& email) override;
+    long long count_active(const std::string& org_id) override;
     void insert(const core::UserRecord& user, const core::Audit& audit = {}) override;
     bool update(const core::UserRecord& user,
                 std::int64_t expected_version,
@@ -66,6 +69,15 @@ public:
 
     /// Inserts many accounts in one transaction (seeding, imports). All or none.
     void insert_many(const std::vector<core::UserRecord>& users);
+
+    /// insert() and update() inside a write transaction the caller holds (another write
+    /// that creates or changes an account with its own rows, like an invitation's
+    /// acceptance).
+    void insert_in(soci::session& sql, const core::UserRecord& user, const core::Audit& audit);
+    bool update_in(soci::session& sql,
+                   const core::UserRecord& user,
+                   std::int64_t expected_version,
+                   const core::Audit& audit);
 
 private:
     // SQLite: an account insert's and update's statements, prepared once per connection.
@@ -192,6 +204,56 @@ public:
     core::Page<core::AuditEvent> list(const std::string& org_id,
                                       const core::AuditQuery& query) override;
     void append(const std::string& org_id, const core::Audit& audit) override;
+
+private:
+    Database& db_;
+};
+
+class SqlInvitationRepository final : public core::InvitationRepository {
+public:
+    SqlInvitationRepository(Database& db, SqlUserRepository& users) : db_(db), users_(users) {}
+    std::pair<core::Invitation, bool> create(const core::Invitation& invitation,
+                                             const core::OutboxMail& mail,
+                                             const core::Audit& audit) override;
+    std::optional<core::Invitation> find(const std::string& org_id, const std::string& id) override;
+    std::optional<core::Invitation> find_by_token(const std::string& token_hash) override;
+    std::vector<core::Invitation> list(const std::string& org_id,
+                                       const std::string& status,
+                                       const std::string& email,
+                                       const std::string& now,
+                                       std::size_t limit) override;
+    std::optional<core::Invitation> resend(const std::string& org_id,
+                                           const std::string& id,
+                                           const std::string& token_hash,
+                                           const std::string& expires_at,
+                                           const core::OutboxMail& mail,
+                                           const core::Audit& audit) override;
+    std::optional<core::Invitation> cancel(const std::string& org_id,
+                                           const std::string& id,
+                                           const std::string& at,
+                                           const core::Audit& audit) override;
+    void accept(const core::Invitation& invitation,
+                const std::string& at,
+                const core::UserRecord& account,
+                std::int64_t expected_version,
+                const core::Grant& grant,
+                const core::Audit& audit) override;
+    std::vector<core::OutboxMail> mail_of(const std::string& org_id,
+                                          const std::string& ref_id) override;
+
+private:
+    Database& db_;
+    SqlUserRepository& users_;
+};
+
+class SqlOutboxRepository final : public core::OutboxRepository {
+public:
+    explicit SqlOutboxRepository(Database& db) : db_(db) {}
+    std::vector<core::OutboxMail> due(const std::string& now, std::size_t limit) override;
+    void mark_sent(const std::string& id, const std::string& at) override;
+    void mark_failed(const std::string& id,
+                     const std::string& error,
+                     const std::optional<std::string>& next_attempt_at) override;
 
 private:
     Database& db_;

@@ -1,0 +1,35 @@
+#pragma once
+
+#include <string>
+
+namespace scimd::core {
+
+/// What an invitation mail says (DESIGN §1 Invitation): who invites whom to what, until when.
+struct InvitationFacts {
+    std::string organization;
+    std::string site;  ///< empty: the whole organization
+    std::string role;
+    std::string inviter;
+    std::string expires_at;  ///< format_time text
+    std::string link;        ///< where the person accepts
+    bool resent = false;
+};
+
+struct MailText {
+    std::string subject;
+    std::string body;
+};
+
+/// The invitation mail: it names the organization, the site (for a site invitation), the
+/// role, the inviter and the expiry.
+MailText invitation_mail(const InvitationFacts& facts);
+
+/// A mail as an RFC 5322 message (CRLF line ends, UTF-8 text body), for the file drop and
+/// SMTP. `message_id` is made unique by the caller.
+std::string rfc5322_message(const std::string& from,
+                            const std::string& to,
+                            const MailText& text,
+                            const std::string& date_rfc5322,
+                            const std::string& message_id);
+
+}  // namespace scimd::core
