@@ -4,12 +4,15 @@
 #include <charconv>
 #include <chrono>
 #include <initializer_list>
+#include <limits>
+#include <map>
 #include <optional>
 #include <set>
 
 #include <boost/json.hpp>
 
 #include "scimd/core/access.hpp"
+#include "scimd/core/csv.hpp"
 #include "scimd/core/email.hpp"
 #include "scimd/core/mail.hpp"
 #include "scimd/error.hpp"
@@ -147,6 +150,15 @@ Role role_of(const std::string& text) {
                          "\"" + text + "\" is not a role; roles are owner, admin, user, viewer");
     }
     return *r;
+}
+
+std::string ascii_lower(std::string v) {
+    for (char& c : v) {
+        if (c >= 'A' && c <= 'Z') {
+            c = static_cast<char>(c - 'A' + 'a');
+        }
+    }
+    return v;
 }
 
 json::value opt(const std::optional<std::string>& v) {
@@ -337,6 +349,9 @@ private:
             return m == "GET"    ? list_invitations()
                    : m == "POST" ? create_invitation()
                                  : (not_allowed("GET, POST"), no_content());
+        }
+        if (is({"invitations", "bulk"})) {
+            return m == "POST" ? bulk_invitations() : (not_allowed("POST"), no_content());
         }
         if (is({"invitations", "*"})) {
             return m == "GET"      ? get_invitation(s_[1])
@@ -1245,6 +1260,164 @@ private:
         }
         out["link"] = link_for(secret);
         return json_response(201, out);
+    }
+
+    bool flag(const char* name) const {
+        const auto* v = query_.get(name);
+        if (v == nullptr || v->empty() || *v == "false" || *v == "0") {
+            return false;
+        }
+        if (*v == "true" || *v == "1") {
+            return true;
+        }
+        throw CodedError(400, "invalid_value", std::string(name) + " must be true or false");
+    }
+
+    // POST /invitations/bulk: a CSV file of email, role, site (empty: the organization).
+    // Every row is reviewed first; ?dry_run=true answers the review and changes nothing.
+    // Otherwise the rows are applied in one transaction, all or none (422 and nothing
+    // applied when a row is not valid), or with ?partial=true the valid rows only.
+    protocol::Response bulk_invitations() {
+        const core::Organization org = organization();
+        if (!org.plan.has("bulk_invite")) {
+            throw CodedError(403, "plan_feature",
+                             "bulk invitations need the plan feature bulk_invite, which " +
+                                 org.name + "'s plan does not include");
+        }
+        const std::string* type = req_.header("content-type");
+        if (type == nullptr || type->rfind("text/csv", 0) != 0) {
+            throw CodedError(415, "unsupported_media_type",
+                             "send the file with Content-Type: text/csv");
+        }
+        const bool dry_run = flag("dry_run");
+        const bool partial = flag("partial");
+        core::CsvTable table;
+        try {
+            table = core::parse_csv(req_.body);
+        } catch (const Error& e) {
+            throw CodedError(400, "invalid_csv", e.detail());
+        }
+        const auto email_col = core::column(table, "email");
+        const auto role_col = core::column(table, "role");
+        const auto site_col = core::column(table, "site");
+        if (!email_col || !role_col) {
+            throw CodedError(400, "invalid_csv",
+                             "the header must name the columns email and role (and site, "
+                             "empty for the organization)");
+        }
+        long long free_seats = std::numeric_limits<long long>::max();
+        if (org.plan.seat_limit) {
+            free_seats = *org.plan.seat_limit - ctx_.users.count_active(org_);
+        }
+        const std::string inviter = inviter_name();
+        const std::string expires = expiry(org);
+        std::set<std::string> seen;
+        std::vector<json::object> rows;
+        std::vector<std::pair<core::Invitation, core::OutboxMail>> todo;
+        std::vector<std::size_t> todo_rows;
+        std::map<std::string, int> summary;
+        for (const core::CsvRow& r : table.rows) {
+            const auto field = [&](const std::optional<std::size_t>& c) {
+                return c && *c < r.fields.size() ? r.fields[*c] : std::string();
+            };
+            json::object row{{"line", r.line},
+                             {"email", field(email_col)},
+                             {"role", field(role_col)},
+                             {"site", field(site_col)}};
+            std::string status = "valid";
+            std::optional<core::Invitation> inv;
+            try {
+                const auto email = core::normalize_email(field(email_col));
+                if (!email) {
+                    throw CodedError(400, "invalid_value", "not an email address");
+                }
+                const Role role = role_of(field(role_col));
+                if (role == Role::kOwner) {
+                    throw CodedError(400, "invalid_value",
+                                     "owner is never granted through a bulk file");
+                }
+                const std::string site_key = field(site_col);
+                const std::string site = scope_site(site_key.empty() ? "org" : "site:" + site_key);
+                authorize_invitation(site, role);
+                if (org.plan.unverified_domain_policy == "reject" &&
+                    core::is_public_mailbox_domain(core::email_domain(*email))) {
+                    throw CodedError(
+                        400, "personal_mailbox",
+                        core::email_domain(*email) + " is a personal mailbox provider");
+                }
+                if (!seen.insert(ascii_lower(*email) + "|" + site).second) {
+                    status = "duplicate";
+                } else if (const auto m = ctx_.users.find_by_email(org_, *email); m && m->active) {
+                    status = "already_member";
+                } else if (free_seats <= 0) {
+                    status = "would_exceed_seats";
+                } else {
+                    --free_seats;
+                    core::Invitation i;
+                    i.id = util::uuid_v4();
+                    i.org_id = org_;
+                    i.email = *email;
+                    i.site_id = site;
+                    i.role = std::string(core::role_name(role));
+                    i.created_by = actor_.id;
+                    i.inviter = inviter;
+                    i.created_at = now();
+                    i.expires_at = expires;
+                    inv = std::move(i);
+                }
+            } catch (const Error& e) {
+                status = "invalid";
+                row["reason"] = e.detail();
+            }
+            row["status"] = status;
+            ++summary[status];
+            if (inv) {
+                const std::string secret = util::new_secret("scimdi_");
+                inv->token_hash = util::sha256_hex(secret);
+                todo_rows.push_back(rows.size());
+                core::OutboxMail mail = invitation_mail(*inv, org, secret, false);
+                todo.emplace_back(std::move(*inv), std::move(mail));
+            }
+            rows.push_back(std::move(row));
+        }
+        const std::size_t problems =
+            rows.size() - todo.size() - summary["duplicate"] - summary["already_member"];
+        const auto answer = [&](int status, std::size_t applied) {
+            json::array out;
+            for (auto& r : rows) {
+                out.push_back(std::move(r));
+            }
+            json::object counts;
+            for (const auto& [k, n] : summary) {
+                counts[k] = n;
+            }
+            return json_response(status, json::object{{"dry_run", dry_run},
+                                                      {"applied", applied},
+                                                      {"summary", std::move(counts)},
+                                                      {"rows", std::move(out)}});
+        };
+        if (dry_run) {
+            return answer(200, 0);
+        }
+        if (problems > 0 && !partial) {
+            protocol::Response res = answer(422, 0);
+            json::object o = json::parse(res.body).as_object();
+            o["code"] = "invalid_rows";
+            o["message"] = std::to_string(problems) +
+                           " rows are not valid; nothing was applied (fix them, or send "
+                           "?partial=true to apply the valid rows)";
+            res.body = json::serialize(o);
+            return res;
+        }
+        const auto created = ctx_.invitations.create_many(todo, audit());
+        std::size_t applied = 0;
+        for (std::size_t i = 0; i < created.size(); ++i) {
+            json::object& row = rows[todo_rows[i]];
+            row["status"] = created[i].second ? "created" : "already_invited";
+            row["invitation"] = created[i].first.id;
+            applied += created[i].second ? 1 : 0;
+        }
+        return answer(200, applied);
     }
 
     protocol::Response list_invitations() {

@@ -154,48 +154,76 @@ std::vector<core::OutboxMail> read_mail(soci::session& sql,
 
 }  // namespace
 
+namespace {
+// Inside a write transaction: what create() does.
+std::pair<core::Invitation, bool> create_in(soci::session& sql,
+                                            const core::Invitation& inv,
+                                            const core::OutboxMail& mail,
+                                            const core::Audit& audit) {
+    std::string org = inv.org_id, key = fold_case(inv.email), site = inv.site_id,
+                now = inv.created_at;
+    auto pending = read_invitations(
+        sql,
+        "WHERE org_id = :org AND email_key = :key AND site_id = :site AND status = 'pending' "
+        "AND expires_at > :now",
+        [&](soci::statement& st) {
+            st.exchange(soci::use(org, "org"));
+            st.exchange(soci::use(key, "key"));
+            st.exchange(soci::use(site, "site"));
+            st.exchange(soci::use(now, "now"));
+        });
+    if (!pending.empty()) {
+        return {pending.front(), false};
+    }
+    std::string id = inv.id, email = inv.email, role = inv.role, status = inv.status,
+                hash = inv.token_hash, by = inv.created_by, inviter = inv.inviter,
+                created = inv.created_at, expires = inv.expires_at;
+    sql << "INSERT INTO invitations (id, org_id, email, email_key, site_id, role, status, "
+           "token_hash, created_by, inviter, created_at, expires_at, resent_count) VALUES "
+           "(:id, :org, :email, :key, :site, :role, :status, :hash, :by, :inviter, :created, "
+           ":expires, 0)",
+        soci::use(id, "id"), soci::use(org, "org"), soci::use(email, "email"),
+        soci::use(key, "key"), soci::use(site, "site"), soci::use(role, "role"),
+        soci::use(status, "status"), soci::use(hash, "hash"), soci::use(by, "by"),
+        soci::use(inviter, "inviter"), soci::use(created, "created"), soci::use(expires, "expires");
+    insert_mail(sql, mail);
+    core::Audit a = audit;
+    a.entries = {
+        {"invitation.created", "invitation", inv.id, "", json::serialize(invitation_json(inv))}};
+    write_audit(sql, inv.org_id, a);
+    return {inv, true};
+}
+}  // namespace
+
 std::pair<core::Invitation, bool> SqlInvitationRepository::create(const core::Invitation& inv,
                                                                   const core::OutboxMail& mail,
                                                                   const core::Audit& audit) {
-    return with_write_session(db_, [&](soci::session& sql) -> std::pair<core::Invitation, bool> {
+    return with_write_session(db_, [&](soci::session& sql) {
         WriteTx tx(sql, db_);
         // Two admins inviting one person at once: on PostgreSQL the organization's writes
         // that read before they write take turns, so that only one invitation is made.
         lock_organization(sql, inv.org_id);
-        std::string org = inv.org_id, key = fold_case(inv.email), site = inv.site_id,
-                    now = inv.created_at;
-        auto pending = read_invitations(
-            sql,
-            "WHERE org_id = :org AND email_key = :key AND site_id = :site AND status = 'pending' "
-            "AND expires_at > :now",
-            [&](soci::statement& st) {
-                st.exchange(soci::use(org, "org"));
-                st.exchange(soci::use(key, "key"));
-                st.exchange(soci::use(site, "site"));
-                st.exchange(soci::use(now, "now"));
-            });
-        if (!pending.empty()) {
-            return {pending.front(), false};
-        }
-        std::string id = inv.id, email = inv.email, role = inv.role, status = inv.status,
-                    hash = inv.token_hash, by = inv.created_by, inviter = inv.inviter,
-                    created = inv.created_at, expires = inv.expires_at;
-        sql << "INSERT INTO invitations (id, org_id, email, email_key, site_id, role, status, "
-               "token_hash, created_by, inviter, created_at, expires_at, resent_count) VALUES "
-               "(:id, :org, :email, :key, :site, :role, :status, :hash, :by, :inviter, :created, "
-               ":expires, 0)",
-            soci::use(id, "id"), soci::use(org, "org"), soci::use(email, "email"),
-            soci::use(key, "key"), soci::use(site, "site"), soci::use(role, "role"),
-            soci::use(status, "status"), soci::use(hash, "hash"), soci::use(by, "by"),
-            soci::use(inviter, "inviter"), soci::use(created, "created"),
-            soci::use(expires, "expires");
-        insert_mail(sql, mail);
-        core::Audit a = audit;
-        a.entries = {{"invitation.created", "invitation", inv.id, "",
-                      json::serialize(invitation_json(inv))}};
-        write_audit(sql, inv.org_id, a);
+        auto out = create_in(sql, inv, mail, audit);
         tx.commit();
-        return {inv, true};
+        return out;
+    });
+}
+
+std::vector<std::pair<core::Invitation, bool>> SqlInvitationRepository::create_many(
+    const std::vector<std::pair<core::Invitation, core::OutboxMail>>& invitations,
+    const core::Audit& audit) {
+    if (invitations.empty()) {
+        return {};
+    }
+    return with_write_session(db_, [&](soci::session& sql) {
+        WriteTx tx(sql, db_);
+        lock_organization(sql, invitations.front().first.org_id);
+        std::vector<std::pair<core::Invitation, bool>> out;
+        for (const auto& [inv, mail] : invitations) {
+            out.push_back(create_in(sql, inv, mail, audit));
+        }
+        tx.commit();
+        return out;
     });
 }
 

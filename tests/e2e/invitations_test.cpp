@@ -309,6 +309,13 @@ protected:
         return out;
     }
 
+    /// How many invitations the organization has, whatever their status (read by the owner).
+    std::size_t invitation_count() {
+        const auto res = call(owner_.key, "GET", "/invitations");
+        EXPECT_EQ(res.status, 200) << res.body;
+        return res.status == 200 ? res.json().at("invitations").as_array().size() : 0;
+    }
+
     /// GET /invitations/{id} read by the owner.
     json::object invitation_of(const std::string& id) {
         const HttpResponse res = call(owner_.key, "GET", "/invitations/" + id);
@@ -1138,6 +1145,80 @@ TEST_P(Invitations, AcceptingReactivatesADeactivatedAccount) {
     EXPECT_EQ(text(invitation_of(inv.id), "accepted_by"), rita);
     // Active now: a second invitation is refused.
     expect_api_error(invite(owner_, "rita@corp.example", "viewer"), 409, "already_member");
+}
+
+// 10. Bulk CSV invitations (plan feature bulk_invite): a dry run reviews every row and changes
+//     nothing; without it the file is applied all or none, or with partial=true the valid
+//     rows only. BOM, CRLF, quoted fields and header case are the CSV parser's (unit tests).
+TEST_P(Invitations, BulkCsvIsReviewedThenAppliedAllOrNone) {
+    const auto bulk = [&](const std::string& csv, const std::string& query) {
+        return client().request(
+            "POST", std::string(kApi) + "/invitations/bulk" + query, csv,
+            {{"Authorization", "Bearer " + owner_.key}, {"Content-Type", "text/csv"}});
+    };
+    const std::string shop = make_site("shop");
+    ASSERT_FALSE(shop.empty());
+    const std::string csv =
+        "\xEF\xBB\xBF"
+        "Email,Role,Site\r\n"
+        "kim@agency.example,viewer,shop\r\n"
+        "\"lee@corp.example\",admin,\r\n"
+        "not-an-email,user,\r\n"
+        "KIM@agency.example,viewer,shop\r\n"
+        "olivia@corp.example,user,\r\n"
+        "max@corp.example,owner,\r\n"
+        "sam@corp.example,user,nowhere\r\n";
+    expect_api_error(bulk(csv, "?dry_run=true"), 403, "plan_feature", "bulk_invite");
+    {
+        store::SqlOrganizationRepository orgs(app_->database());
+        core::Plan plan = orgs.find(org_id_)->plan;
+        plan.features = {"bulk_invite"};
+        ASSERT_TRUE(orgs.update_plan(org_id_, plan, core::Audit{}));
+    }
+    const auto review = bulk(csv, "?dry_run=true");
+    ASSERT_EQ(review.status, 200) << review.body;
+    const json::value r = review.json();
+    Lines statuses;
+    for (const auto& row : r.at("rows").as_array()) {
+        statuses.push_back(std::to_string(num(row.at("line"))) + " " +
+                           std::string(row.at("status").as_string()));
+    }
+    EXPECT_EQ(statuses, (Lines{"2 valid", "3 valid", "4 invalid", "5 duplicate", "6 already_member",
+                               "7 invalid", "8 invalid"}))
+        << review.body;
+    EXPECT_EQ(num(r.at("applied")), 0);
+    EXPECT_EQ(invitation_count(), 0) << "a dry run changes nothing";
+
+    // All or none: the invalid rows stop the whole file.
+    const auto refused = bulk(csv, "");
+    EXPECT_EQ(refused.status, 422) << refused.body;
+    EXPECT_EQ(text(refused.json().as_object(), "code"), "invalid_rows");
+    EXPECT_EQ(invitation_count(), 0) << "nothing applied";
+
+    // partial=true: the two valid rows are applied, the rest reported.
+    const auto applied = bulk(csv, "?partial=true");
+    ASSERT_EQ(applied.status, 200) << applied.body;
+    EXPECT_EQ(num(applied.json().at("applied")), 2);
+    EXPECT_EQ(invitation_count(), 2);
+    app_->deliver_mail();
+    EXPECT_EQ(mails_containing("To: kim@agency.example").size(), 1U);
+
+    // Seats: one seat left for two new people.
+    set_seat_limit(static_cast<long long>(2));
+    const auto seats = bulk("email,role,site\nnew1@corp.example,user,\nnew2@corp.example,user,\n",
+                            "?dry_run=true");
+    ASSERT_EQ(seats.status, 200) << seats.body;
+    const json::value seats_body = seats.json();  // a reference into a temporary would dangle
+    const json::array& rows = seats_body.at("rows").as_array();
+    ASSERT_EQ(rows.size(), 2U);
+    EXPECT_EQ(rows[0].at("status"), json::value("valid"));
+    EXPECT_EQ(rows[1].at("status"), json::value("would_exceed_seats"));
+
+    // The file's limits and form.
+    expect_api_error(bulk("email,role\n\"unterminated,user\n", ""), 400, "invalid_csv");
+    expect_api_error(bulk("mail,role\nx@corp.example,user\n", ""), 400, "invalid_csv", "email");
+    expect_api_error(call(owner_.key, "POST", "/invitations/bulk", "{}"), 415,
+                     "unsupported_media_type");
 }
 
 // Delivery through a real SMTP server on loopback: Debian's python3-aiosmtpd, which keeps

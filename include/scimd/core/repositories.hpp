@@ -213,6 +213,9 @@ public:
     virtual std::pair<Invitation, bool> create(const Invitation& invitation,
                                                const OutboxMail& mail,
                                                const Audit& audit) = 0;
+    /// create() for each, all in one transaction (a bulk file): all are stored or none.
+    virtual std::vector<std::pair<Invitation, bool>> create_many(
+        const std::vector<std::pair<Invitation, OutboxMail>>& invitations, const Audit& audit) = 0;
     virtual std::optional<Invitation> find(const std::string& org_id, const std::string& id) = 0;
     /// Any organization's invitation, by the hash of its link's secret.
     virtual std::optional<Invitation> find_by_token(const std::string& token_hash) = 0;

@@ -215,6 +215,9 @@ public:
     std::pair<core::Invitation, bool> create(const core::Invitation& invitation,
                                              const core::OutboxMail& mail,
                                              const core::Audit& audit) override;
+    std::vector<std::pair<core::Invitation, bool>> create_many(
+        const std::vector<std::pair<core::Invitation, core::OutboxMail>>& invitations,
+        const core::Audit& audit) override;
     std::optional<core::Invitation> find(const std::string& org_id, const std::string& id) override;
     std::optional<core::Invitation> find_by_token(const std::string& token_hash) override;
     std::vector<core::Invitation> list(const std::string& org_id,
