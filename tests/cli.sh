@@ -76,6 +76,14 @@ check "an --owner that is no email exits 2" [ $status -eq 2 ]
 site=$("$scimd" site create --db "$db" --org Globex --name shop --url https://shop.example 2>/dev/null)
 check "site create prints the id alone" grep -Eq '^[0-9a-f-]{36}$' <<<"$site"
 check "site list shows it" grep -q "^$site	shop	https://shop.example$" <("$scimd" site list --db "$db" --org Globex)
+# domain add normalizes the name, prints the id, and says which TXT record verifies it.
+domain=$("$scimd" domain add --db "$db" --org Globex --domain Globex.EXAMPLE. 2>"$work/err")
+check "domain add prints the id alone" grep -Eq '^[0-9a-f-]{36}$' <<<"$domain"
+check "domain add names the TXT record" grep -q 'globex.example. IN TXT "scimd-verification=' "$work/err"
+check "domain list shows it pending" grep -q "^$domain	globex.example	pending	scimd-verification=" <("$scimd" domain list --db "$db" --org Globex)
+"$scimd" domain add --db "$db" --org Globex --domain gmail.com >/dev/null 2>"$work/err"; status=$?
+check "a public mailbox domain is refused (exit 1)" [ $status -eq 1 ]
+check "the refusal says why" grep -q "public mailbox provider" "$work/err"
 key=$("$scimd" apikey create --db "$db" --org Globex --account ANN@globex.example --name laptop 2>"$work/err")
 check "apikey create prints the secret alone" grep -Eq '^scimdk_[A-Za-z0-9_-]{43}$' <<<"$key"
 "$scimd" apikey create --db "$db" --org Globex --account bo@globex.example --name x >/dev/null 2>"$work/err"; status=$?

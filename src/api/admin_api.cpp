@@ -350,6 +350,20 @@ private:
                    : m == "POST" ? create_invitation()
                                  : (not_allowed("GET, POST"), no_content());
         }
+        if (is({"domains"})) {
+            return m == "GET"    ? list_domains()
+                   : m == "POST" ? add_domain()
+                                 : (not_allowed("GET, POST"), no_content());
+        }
+        if (is({"domains", "*"})) {
+            return m == "GET"      ? get_domain(s_[1])
+                   : m == "PATCH"  ? domain_settings(s_[1])
+                   : m == "DELETE" ? remove_domain(s_[1])
+                                   : (not_allowed("GET, PATCH, DELETE"), no_content());
+        }
+        if (is({"domains", "*", "verify"})) {
+            return m == "POST" ? verify_domain(s_[1]) : (not_allowed("POST"), no_content());
+        }
         if (is({"invitations", "bulk"})) {
             return m == "POST" ? bulk_invitations() : (not_allowed("POST"), no_content());
         }
@@ -1102,6 +1116,139 @@ private:
                                                {"not_signed_in", std::move(inactive)},
                                                {"expiring_grants", std::move(expiring)},
                                                {"owners_and_admins", std::move(privileged)}});
+    }
+
+    // --- domains (DESIGN §1 Domain) ---------------------------------------------------------
+    json::object domain_json(const core::Domain& d) const {
+        json::object o{
+            {"id", d.id},
+            {"domain", d.domain},
+            {"status", d.verified_at ? "verified" : "pending"},
+            {"verified_at", opt(d.verified_at)},
+            {"verification",
+             json::object{{"type", "TXT"}, {"name", d.domain}, {"value", d.txt_record()}}},
+            {"auto_provision", d.auto_provision},
+            {"default_scope",
+             d.default_site_id.empty() ? std::string("org") : "site:" + d.default_site_id},
+            {"default_role", d.default_role},
+            {"created_at", d.created_at}};
+        return o;
+    }
+
+    core::Domain domain(const std::string& id) const {
+        auto d = ctx_.domains.find(org_, id);
+        if (!d) {
+            throw CodedError(404, "not_found", "no domain " + id);
+        }
+        return std::move(*d);
+    }
+
+    protocol::Response list_domains() {
+        core::authorize_org_admin(actor_, "domains");
+        json::array out;
+        for (const auto& d : ctx_.domains.list(org_)) {
+            out.push_back(domain_json(d));
+        }
+        return json_response(200, json::object{{"domains", std::move(out)}});
+    }
+
+    protocol::Response get_domain(const std::string& id) {
+        core::authorize_org_admin(actor_, "domains");
+        return json_response(200, domain_json(domain(id)));
+    }
+
+    protocol::Response add_domain() {
+        core::authorize_org_admin(actor_, "domains");
+        const Body b(req_, {"domain"});
+        const std::string given = *b.str("domain", true);
+        const auto name = core::normalize_domain(given);
+        if (!name) {
+            throw CodedError(400, "invalid_value", "\"" + given + "\" is not a domain name");
+        }
+        if (core::is_public_mailbox_domain(*name)) {
+            throw CodedError(400, "personal_mailbox",
+                             *name + " is a public mailbox provider; nobody can claim it");
+        }
+        core::Domain d;
+        d.id = util::uuid_v4();
+        d.org_id = org_;
+        d.domain = *name;
+        d.token = util::base64url(util::random_bytes(24));
+        d.created_at = now();
+        d.created_by = actor_.id;
+        ctx_.domains.insert(d, audit());
+        return json_response(201, domain_json(d));
+    }
+
+    // Looks the TXT records of the domain up, now: the domain is verified when one of them is
+    // its verification record.
+    protocol::Response verify_domain(const std::string& id) {
+        core::authorize_org_admin(actor_, "domains");
+        const core::Domain d = domain(id);
+        if (!d.verified_at) {
+            std::vector<std::string> records;
+            try {
+                records = ctx_.txt_records(d.domain);
+            } catch (const std::exception& e) {
+                throw CodedError(503, "dns_unavailable",
+                                 std::string("cannot check DNS now: ") + e.what());
+            }
+            if (std::find(records.begin(), records.end(), d.txt_record()) == records.end()) {
+                throw CodedError(422, "not_verified",
+                                 "no TXT record \"" + d.txt_record() + "\" at " + d.domain +
+                                     " yet (" + std::to_string(records.size()) +
+                                     " TXT records found); DNS changes can take a while to "
+                                     "be seen");
+            }
+            ctx_.domains.mark_verified(org_, id, now(), audit());
+        }
+        return json_response(200, domain_json(domain(id)));
+    }
+
+    protocol::Response domain_settings(const std::string& id) {
+        core::authorize_org_admin(actor_, "domains");
+        const core::Organization org = organization();
+        if (!org.plan.has("domain_provisioning")) {
+            throw CodedError(403, "plan_feature",
+                             "automatic provisioning needs the plan feature "
+                             "domain_provisioning, which " +
+                                 org.name + "'s plan does not include");
+        }
+        const Body b(req_, {"auto_provision", "default_scope", "default_role"});
+        core::Domain d = domain(id);
+        if (const json::value* v = b.object().if_contains("auto_provision")) {
+            if (!v->is_bool()) {
+                throw CodedError(400, "invalid_value", "\"auto_provision\" must be true or false");
+            }
+            d.auto_provision = v->get_bool();
+        }
+        if (const auto scope = b.str("default_scope")) {
+            d.default_site_id = scope_site(*scope);
+        }
+        if (const auto role = b.str("default_role")) {
+            d.default_role = std::string(core::role_name(role_of(*role)));
+        }
+        const Role role = role_of(d.default_role);
+        if (role == Role::kOwner) {
+            throw CodedError(400, "invalid_value", "owner is never granted by a domain");
+        }
+        if (d.auto_provision && !d.verified_at) {
+            throw CodedError(409, "not_verified",
+                             d.domain +
+                                 " is not verified yet; verify it before turning on "
+                                 "automatic provisioning");
+        }
+        authorize_invitation(d.default_site_id, role);
+        ctx_.domains.update_settings(d, audit());
+        return json_response(200, domain_json(d));
+    }
+
+    protocol::Response remove_domain(const std::string& id) {
+        core::authorize_org_admin(actor_, "domains");
+        if (!ctx_.domains.remove(org_, id, audit())) {
+            throw CodedError(404, "not_found", "no domain " + id);
+        }
+        return no_content();
     }
 
     // --- invitations (DESIGN §1 Invitation) ------------------------------------------------

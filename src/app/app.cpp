@@ -5,6 +5,8 @@
 
 #include <boost/json.hpp>
 
+#include "scimd/util/dns.hpp"
+
 namespace scimd::app {
 namespace json = boost::json;
 
@@ -17,7 +19,8 @@ App::App(const std::string& db_url,
          http::ServerConfig config,
          const std::string& public_url,
          std::chrono::milliseconds token_cache_ttl,
-         MailConfig mail) {
+         MailConfig mail,
+         std::string dns_server) {
     Mailer::check(mail);
     const store::DatabaseUrl url = store::DatabaseUrl::parse(db_url);
     if (url.backend == store::Backend::kSqlite && config.write_workers == 0) {
@@ -43,17 +46,21 @@ App::App(const std::string& db_url,
     orgs_ = std::make_unique<store::SqlOrganizationRepository>(*db_);
     invitations_ = std::make_unique<store::SqlInvitationRepository>(*db_, *users_);
     outbox_ = std::make_unique<store::SqlOutboxRepository>(*db_);
+    domains_ = std::make_unique<store::SqlDomainRepository>(*db_);
     mailer_ = std::make_unique<Mailer>(*outbox_, clock_, std::move(mail));
     std::string base = public_url;
     while (!base.empty() && base.back() == '/') {
         base.pop_back();
     }
-    admin_ = std::make_unique<api::AdminApi>(api::AdminContext{*orgs_, *users_, *groups_, *access_,
-                                                               *tokens_, *api_keys_, *audit_,
-                                                               *invitations_, clock_, base});
+    admin_ = std::make_unique<api::AdminApi>(api::AdminContext{
+        *orgs_, *users_, *groups_, *access_, *tokens_, *api_keys_, *audit_, *invitations_,
+        *domains_, clock_, base,
+        [dns = util::DnsSettings{std::move(dns_server)}](const std::string& name) {
+            return util::txt_records(name, dns);
+        }});
     scim_ = std::make_unique<protocol::ScimService>(protocol::ScimContext{
         *users_, *groups_, *access_, *tokens_, clock_, protocol::SchemaRegistry::builtin(),
-        base + std::string(protocol::kScimPrefix), token_cache_ttl});
+        base + std::string(protocol::kScimPrefix), token_cache_ttl, orgs_.get(), domains_.get()});
     server_ = std::make_unique<http::Server>(
         std::move(config), [this](const protocol::Request& r) { return route(r); });
     // Housekeeping on one thread: mail every second, expired grants every minute.

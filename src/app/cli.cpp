@@ -12,6 +12,7 @@
 #include <boost/json.hpp>
 
 #include "scimd/app/app.hpp"
+#include "scimd/core/email.hpp"
 #include "scimd/error.hpp"
 #include "scimd/protocol/filter.hpp"
 #include "scimd/protocol/resource.hpp"
@@ -26,9 +27,11 @@ constexpr const char* kUsage = R"(usage: scimd COMMAND [OPTIONS]
          [--threads N] [--workers N] [--body-limit BYTES] [--token-cache-seconds N]
          [--no-access-log] [--mail-transport file|smtp] [--mail-dir DIR]
          [--mail-from ADDRESS] [--smtp-url smtp://HOST:PORT] [--smtp-user USER]
-         [--smtp-password PASSWORD]
+         [--smtp-password PASSWORD] [--dns-server IP[:PORT]]
                                            mail (invitations) goes to one .eml file per
-                                           mail under --mail-dir (data/mail) by default
+                                           mail under --mail-dir (data/mail) by default;
+                                           --dns-server answers domain verification
+                                           (default: the system's resolvers)
   migrate --db URL
   org create --db URL --name NAME [--owner EMAIL]
                                            prints the new organization's id; --owner makes
@@ -47,6 +50,10 @@ constexpr const char* kUsage = R"(usage: scimd COMMAND [OPTIONS]
   site create --db URL --org NAME_OR_ID --name NAME [--url URL]
                                            prints the new site's id
   site list --db URL --org NAME_OR_ID
+  domain add --db URL --org NAME_OR_ID --domain DOMAIN
+                                           prints the new domain's id, and on stderr the
+                                           DNS TXT record that verifies it
+  domain list --db URL --org NAME_OR_ID
   review --db URL --org NAME_OR_ID [--inactive-days N] [--expiring-days N]
                                            members not signed in for N days (30), grants
                                            expiring within N days (14), owners and admins
@@ -253,6 +260,7 @@ int serve(Options& o) {
     mail.smtp_url = o.get("smtp-url").value_or("");
     mail.smtp_user = o.get("smtp-user").value_or("");
     mail.smtp_password = o.get("smtp-password").value_or("");
+    const std::string dns_server = o.get("dns-server").value_or("");
     o.check_all_used();
     try {
         Mailer::check(mail);
@@ -266,7 +274,7 @@ int serve(Options& o) {
                 : config.host;
         public_url = "https://" + host + ":" + std::to_string(config.port);
     }
-    App app(db_url, config, public_url, std::chrono::seconds(cache_seconds), mail);
+    App app(db_url, config, public_url, std::chrono::seconds(cache_seconds), mail, dns_server);
     std::cerr << "scimd: serving SCIM at " << public_url << "/scim/v2 (listening on " << config.host
               << ":" << app.server().port() << ")" << std::endl;
     app.server().run_until_signal();
@@ -545,6 +553,49 @@ int site_command(const std::string& verb, Options& o) {
     throw UsageError("unknown command \"site " + verb + "\"");
 }
 
+int domain_command(const std::string& verb, Options& o) {
+    const std::string org_key = o.require("org");
+    if (verb == "add") {
+        const std::string given = o.require("domain");
+        o.require("db");
+        o.check_all_used();
+        const auto name = core::normalize_domain(given);
+        if (!name) {
+            throw UsageError("\"" + given + "\" is not a domain name");
+        }
+        if (core::is_public_mailbox_domain(*name)) {
+            throw std::runtime_error(*name + " is a public mailbox provider; nobody can claim it");
+        }
+        auto db = open_db(o);
+        const core::Organization org = find_org(*db, org_key);
+        core::Domain d;
+        d.id = util::uuid_v4();
+        d.org_id = org.id;
+        d.domain = *name;
+        d.token = util::base64url(util::random_bytes(24));
+        d.created_at = core::format_time(std::chrono::system_clock::now());
+        d.created_by = "cli";
+        store::SqlDomainRepository(*db).insert(d, cli_audit(d.created_at));
+        std::cout << d.id << std::endl;
+        std::cerr << "scimd: add this DNS record, then verify with POST /api/v1/domains/" << d.id
+                  << "/verify:\n  " << d.domain << ". IN TXT \"" << d.txt_record() << "\""
+                  << std::endl;
+        return 0;
+    }
+    if (verb == "list") {
+        o.require("db");
+        o.check_all_used();
+        auto db = open_db(o);
+        const core::Organization org = find_org(*db, org_key);
+        for (const auto& d : store::SqlDomainRepository(*db).list(org.id)) {
+            std::cout << d.id << '\t' << d.domain << '\t'
+                      << (d.verified_at ? "verified" : "pending") << '\t' << d.txt_record() << '\n';
+        }
+        return 0;
+    }
+    throw UsageError("unknown command \"domain " + verb + "\"");
+}
+
 int review_command(Options& o) {
     const std::string org_key = o.require("org");
     const std::size_t inactive = o.number("inactive-days", 30);
@@ -654,6 +705,10 @@ int main(int argc, char** argv) {
         if ((cmd == "apikey" || cmd == "site") && args.size() >= 2) {
             Options o(args, 2);
             return cmd == "apikey" ? apikey_command(args[1], o) : site_command(args[1], o);
+        }
+        if (cmd == "domain" && args.size() >= 2) {
+            Options o(args, 2);
+            return domain_command(args[1], o);
         }
         if (cmd == "audit") {
             Options o(args, 1);

@@ -6,6 +6,7 @@
 
 #include <boost/json.hpp>
 
+#include "scimd/core/email.hpp"
 #include "scimd/protocol/filter.hpp"
 #include "scimd/protocol/group.hpp"
 #include "scimd/protocol/patch.hpp"
@@ -853,8 +854,59 @@ private:
         if (has_role_attributes(doc)) {
             u.role_grants = role_grants(doc, u.id);
         }
+        apply_domain_policy(u);
         ctx_.users.insert(u, audit({{"account.created", "account", u.id, "", u.document}}));
         return resource_response(201, u, projection_from_query());
+    }
+
+    // DESIGN §2 rule 6 for a new account: an email on a verified domain of the organization
+    // with automatic provisioning brings the domain's default grant; an account with no
+    // email on a verified domain follows the organization's policy (reject: 400 naming the
+    // domain).
+    void apply_domain_policy(core::UserRecord& u) const {
+        if (ctx_.orgs == nullptr || ctx_.domains == nullptr) {
+            return;
+        }
+        std::vector<std::string> domains;
+        for (const core::EmailRecord& e : u.emails) {
+            if (const auto email = core::normalize_email(e.value)) {
+                domains.push_back(core::email_domain(*email));
+            }
+        }
+        if (domains.empty()) {
+            if (const auto email = core::normalize_email(u.user_name)) {
+                domains.push_back(core::email_domain(*email));
+            }
+        }
+        bool verified = false;
+        for (const std::string& d : domains) {
+            const auto found = ctx_.domains->find_verified(org_, d);
+            if (!found) {
+                continue;
+            }
+            verified = true;
+            if (found->auto_provision && !u.domain_grants) {
+                core::Grant g;
+                g.id = util::uuid_v4();
+                g.org_id = org_;
+                g.user_id = u.id;
+                g.site_id = found->default_site_id;
+                g.role = core::parse_role(found->default_role).value_or(core::Role::kViewer);
+                g.source = core::GrantSource::kDomainDefault;
+                g.source_ref = found->id;
+                g.created = u.created;
+                g.created_by = "domain:" + found->id;
+                u.domain_grants = std::vector<core::Grant>{g};
+            }
+        }
+        if (!verified && !domains.empty()) {
+            const auto org = ctx_.orgs->find(org_);
+            if (org && org->plan.unverified_domain_policy == "reject") {
+                throw Error::invalid_value("the email domain " + domains.front() +
+                                           " is not verified for this organization, whose "
+                                           "policy refuses accounts on unverified domains");
+            }
+        }
     }
 
     // Writes `doc` over `u` (already loaded at version u.version); false when the stored

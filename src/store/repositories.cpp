@@ -304,11 +304,15 @@ private:
     bool takes_seat_ = false;
 };
 
-// The account's scim_roles grants, when the write carries them.
+// The account's scim_roles and domain_default grants, when the write carries them.
 void write_role_grants(soci::session& sql, const core::UserRecord& user, const core::Audit& audit) {
     if (user.role_grants) {
         replace_source_grants_in(sql, user.org_id, user.id, core::GrantSource::kScimRoles,
                                  *user.role_grants, audit);
+    }
+    if (user.domain_grants) {
+        replace_source_grants_in(sql, user.org_id, user.id, core::GrantSource::kDomainDefault,
+                                 *user.domain_grants, audit);
     }
 }
 

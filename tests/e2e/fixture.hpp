@@ -108,8 +108,8 @@ protected:
         app::MailConfig mail;
         mail.dir = mail_dir_;
         adjust_mail(mail);
-        app_ =
-            std::make_unique<app::App>(url, config, "https://localhost:0", token_cache_ttl(), mail);
+        app_ = std::make_unique<app::App>(url, config, "https://localhost:0", token_cache_ttl(),
+                                          mail, dns_server());
         port_ = app_->server().port();
         org_id_ = make_org("acme");
         token_ = make_token(org_id_);
@@ -122,6 +122,9 @@ protected:
     virtual std::chrono::milliseconds token_cache_ttl() const {
         return std::chrono::milliseconds(0);
     }
+
+    /// Where domain verification asks DNS: "" (the system) unless a suite runs its own server.
+    virtual std::string dns_server() const { return ""; }
 
     /// Mail goes to .eml files under mail_dir_ unless a suite says otherwise.
     virtual void adjust_mail(app::MailConfig&) const {}

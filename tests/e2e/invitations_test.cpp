@@ -1093,6 +1093,9 @@ TEST_P(Invitations, RequestsAreValidated) {
     const Invite work = invite_ok(owner_, "other@corp.example", "viewer");
     ASSERT_FALSE(work.id.empty());
     EXPECT_EQ(invitation_ids(), (Ids{work.id, gmail.id}));
+    // Under "reject" an IdP cannot create accounts on unverified domains either (DESIGN §2
+    // rule 6); the accounts below are set up under the default policy.
+    set_domain_policy("invite");
 
     // The public endpoints: no Authorization header at all.
     expect_api_error(look_up("scimdi_this-secret-was-never-issued"), 404, "invalid_link");

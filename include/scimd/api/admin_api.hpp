@@ -1,7 +1,9 @@
 #pragma once
 
+#include <functional>
 #include <string>
 #include <string_view>
+#include <vector>
 
 #include "scimd/core/clock.hpp"
 #include "scimd/core/repositories.hpp"
@@ -22,10 +24,14 @@ struct AdminContext {
     core::ApiKeyRepository& api_keys;
     core::AuditRepository& audit;
     core::InvitationRepository& invitations;
+    core::DomainRepository& domains;
     const core::Clock& clock;
     /// Where invitation links point: `<public_url>/invitations/accept?token=…`, the page of
     /// the host application that calls the public accept endpoint.
     std::string public_url;
+    /// The TXT records of a DNS name (domain verification); throws std::runtime_error when
+    /// the question cannot be answered.
+    std::function<std::vector<std::string>(const std::string&)> txt_records;
 };
 
 /// The admin REST API (DESIGN §3): JSON in and out, a bearer API key of an account, every

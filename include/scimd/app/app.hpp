@@ -20,12 +20,14 @@ namespace scimd::app {
 /// (/healthz, /readyz, /scim/v2/…, /api/v1/…). Used by `scimd serve` and by the end-to-end tests.
 class App {
 public:
-    /// Opens (and migrates) the database with one connection per worker.
+    /// Opens (and migrates) the database with one connection per worker. `dns_server`
+    /// ("IP" or "IP:PORT"; empty: the system's resolvers) answers domain verification.
     App(const std::string& db_url,
         http::ServerConfig config,
         const std::string& public_url,
         std::chrono::milliseconds token_cache_ttl = std::chrono::seconds(5),
-        MailConfig mail = {});
+        MailConfig mail = {},
+        std::string dns_server = "");
 
     ~App();
     App(const App&) = delete;
@@ -54,6 +56,7 @@ private:
     std::unique_ptr<store::SqlAuditRepository> audit_;
     std::unique_ptr<store::SqlOrganizationRepository> orgs_;
     std::unique_ptr<store::SqlInvitationRepository> invitations_;
+    std::unique_ptr<store::SqlDomainRepository> domains_;
     std::unique_ptr<store::SqlOutboxRepository> outbox_;
     std::unique_ptr<Mailer> mailer_;
     std::unique_ptr<api::AdminApi> admin_;

@@ -62,6 +62,9 @@ struct UserRecord {
     /// write: when set, the account's grants of source scim_roles become exactly these, in
     /// the transaction of the write (the User `roles` attribute and the access extension).
     std::optional<std::vector<Grant>> role_grants;
+    /// write: when set, the account's grants of source domain_default become exactly these
+    /// (the default grant of a verified domain with automatic provisioning).
+    std::optional<std::vector<Grant>> domain_grants;
 };
 
 /// A member of a group as returned: a User or a Group of the same organization.
@@ -132,6 +135,24 @@ struct Invitation {
     std::string status_at(std::string_view now) const {
         return status == "pending" && expires_at <= now ? std::string("expired") : status;
     }
+};
+
+/// An email domain of an organization (DESIGN §1 Domain). It counts only once verified: the
+/// DNS TXT record `scimd-verification=<token>` at the domain was seen. Verified domains
+/// with auto_provision give their accounts the default grant (never owner).
+struct Domain {
+    std::string id;
+    std::string org_id;
+    std::string domain;  ///< normalized: lower case, ASCII (IDNA)
+    std::string token;
+    std::optional<std::string> verified_at;
+    bool auto_provision = false;
+    std::string default_site_id;  ///< empty: the organization
+    std::string default_role = "viewer";
+    std::string created_at;
+    std::string created_by;
+
+    std::string txt_record() const { return "scimd-verification=" + token; }
 };
 
 /// A mail to send, written in the transaction of the change that sends it (the outbox);

@@ -257,6 +257,28 @@ public:
                                             const std::string& ref_id) = 0;
 };
 
+/// Email domains of organizations. Every write records its audit entries.
+class DomainRepository {
+public:
+    virtual ~DomainRepository() = default;
+    /// Throws Error::uniqueness when the organization has the domain already.
+    virtual void insert(const Domain& domain, const Audit& audit) = 0;
+    virtual std::vector<Domain> list(const std::string& org_id) = 0;
+    virtual std::optional<Domain> find(const std::string& org_id, const std::string& id) = 0;
+    /// The organization's verified domain `domain`, if it has one.
+    virtual std::optional<Domain> find_verified(const std::string& org_id,
+                                                const std::string& domain) = 0;
+    /// Marks the domain verified at `at`. Throws Error::uniqueness when another organization
+    /// holds the domain verified.
+    virtual bool mark_verified(const std::string& org_id,
+                               const std::string& id,
+                               const std::string& at,
+                               const Audit& audit) = 0;
+    /// Sets auto-provisioning and the default grant.
+    virtual bool update_settings(const Domain& domain, const Audit& audit) = 0;
+    virtual bool remove(const std::string& org_id, const std::string& id, const Audit& audit) = 0;
+};
+
 /// The outbox, as its delivery worker sees it: across organizations.
 class OutboxRepository {
 public:

@@ -27,6 +27,11 @@ struct ScimContext {
     /// How long a verified token is trusted without reading it again: revoking a token
     /// takes effect within this time. Zero reads the token on every request.
     std::chrono::milliseconds token_cache_ttl{std::chrono::seconds(5)};
+    /// DESIGN §2 rule 6: the organization's policy for email domains it has not verified,
+    /// and its verified domains' automatic provisioning. Without them, every domain is
+    /// accepted and nothing is granted by domain.
+    core::OrganizationRepository* orgs = nullptr;
+    core::DomainRepository* domains = nullptr;
 };
 
 /// Recently verified tokens, keyed by the hash of the secret (never the secret), so that

@@ -249,6 +249,27 @@ private:
     SqlUserRepository& users_;
 };
 
+class SqlDomainRepository final : public core::DomainRepository {
+public:
+    explicit SqlDomainRepository(Database& db) : db_(db) {}
+    void insert(const core::Domain& domain, const core::Audit& audit) override;
+    std::vector<core::Domain> list(const std::string& org_id) override;
+    std::optional<core::Domain> find(const std::string& org_id, const std::string& id) override;
+    std::optional<core::Domain> find_verified(const std::string& org_id,
+                                              const std::string& domain) override;
+    bool mark_verified(const std::string& org_id,
+                       const std::string& id,
+                       const std::string& at,
+                       const core::Audit& audit) override;
+    bool update_settings(const core::Domain& domain, const core::Audit& audit) override;
+    bool remove(const std::string& org_id,
+                const std::string& id,
+                const core::Audit& audit) override;
+
+private:
+    Database& db_;
+};
+
 class SqlOutboxRepository final : public core::OutboxRepository {
 public:
     explicit SqlOutboxRepository(Database& db) : db_(db) {}
