@@ -60,6 +60,8 @@ std::string code_of(const Error& e) {
             return e.scim_type() == ScimType::kUniqueness ? "already_exists" : "conflict";
         case 410:
             return "gone";
+        case 429:
+            return "too_many_requests";
         case 503:
             return "unavailable";
         default:
@@ -179,7 +181,8 @@ long long parse_count(const std::string* v, long long fallback, const char* name
 
 class Handler {
 public:
-    Handler(const AdminContext& ctx, const protocol::Request& req) : ctx_(ctx), req_(req) {}
+    Handler(const AdminContext& ctx, PublicLimits& limits, const protocol::Request& req)
+        : ctx_(ctx), limits_(limits), req_(req) {}
 
     protocol::Response run() {
         const protocol::Target t = protocol::parse_target(req_.target);
@@ -388,6 +391,12 @@ private:
         if (is({"public", "invitations", "accept"})) {
             return req_.method == "POST" ? accept_invitation()
                                          : (not_allowed("POST"), no_content());
+        }
+        if (is({"public", "signup"})) {
+            return req_.method == "POST" ? signup() : (not_allowed("POST"), no_content());
+        }
+        if (is({"public", "signup", "confirm"})) {
+            return req_.method == "POST" ? confirm_signup() : (not_allowed("POST"), no_content());
         }
         throw CodedError(404, "not_found", "no endpoint " + path());
     }
@@ -1118,6 +1127,143 @@ private:
                                                {"owners_and_admins", std::move(privileged)}});
     }
 
+    // --- self-registration (DESIGN §3 public endpoints) -------------------------------------
+    static constexpr int kSignupHours = 24;
+
+    // POST /public/signup {email, name}: on a verified domain with automatic provisioning, a
+    // confirmation link goes out by mail. The answer is the same whether or not the domain
+    // is known, so that nobody learns which organizations hold which domains.
+    protocol::Response signup() {
+        const Body b(req_, {"email", "name"});
+        const std::string given = *b.str("email", true);
+        const std::string name = b.str("name").value_or("");
+        if (name.size() > 200) {
+            throw CodedError(400, "invalid_value", "name is longer than 200 characters");
+        }
+        const auto email = core::normalize_email(given);
+        if (!email) {
+            throw CodedError(400, "invalid_value", "\"" + given + "\" is not an email address");
+        }
+        const auto t = ctx_.clock.now();
+        if (!limits_.signups_per_client.allow("ip:" + req_.remote, t) ||
+            !limits_.signups_per_address.allow("email:" + ascii_lower(*email), t)) {
+            throw CodedError(429, "too_many_requests",
+                             "too many sign-up requests; try again in an hour");
+        }
+        const json::object same{{"message", "if " + core::email_domain(*email) +
+                                                " can sign up here, a confirmation mail is on "
+                                                "its way to " +
+                                                *email}};
+        const auto domain = ctx_.domains.find_verified_anywhere(core::email_domain(*email));
+        if (!domain || !domain->auto_provision) {
+            return json_response(202, same);
+        }
+        org_ = domain->org_id;
+        if (const auto existing = ctx_.users.find_by_email(org_, *email); existing) {
+            return json_response(202, same);  // an account exists: nothing to confirm
+        }
+        const auto org = ctx_.orgs.find(org_);
+        const std::string secret = util::new_secret("scimds_");
+        core::Signup r;
+        r.id = util::uuid_v4();
+        r.org_id = org_;
+        r.domain_id = domain->id;
+        r.email = *email;
+        r.name = name;
+        r.token_hash = util::sha256_hex(secret);
+        r.created_at = now();
+        r.expires_at = core::format_time(t + std::chrono::hours(kSignupHours));
+        std::string base = ctx_.public_url;
+        while (!base.empty() && base.back() == '/') {
+            base.pop_back();
+        }
+        const core::MailText text = core::signup_mail(
+            org ? org->name : org_, base + "/signup/confirm?token=" + secret, r.expires_at);
+        core::OutboxMail m;
+        m.id = util::uuid_v4();
+        m.org_id = org_;
+        m.kind = "signup";
+        m.ref_id = r.id;
+        m.recipient = r.email;
+        m.subject = text.subject;
+        m.body = text.body;
+        m.next_attempt_at = now();
+        m.created_at = now();
+        ctx_.signups.create(r, m);
+        return json_response(202, same);
+    }
+
+    // POST /public/signup/confirm {token}: creates the account with the domain's default
+    // grant.
+    protocol::Response confirm_signup() {
+        const Body b(req_, {"token"});
+        const std::string secret = *b.str("token", true);
+        const auto r = ctx_.signups.find_by_token(util::sha256_hex(secret));
+        if (!r || !util::constant_time_equals(r->token_hash, util::sha256_hex(secret))) {
+            throw CodedError(404, "invalid_link", "this confirmation link is not valid");
+        }
+        if (r->status == "confirmed") {
+            throw CodedError(409, "already_used", "this confirmation link was already used");
+        }
+        if (r->expires_at <= now()) {
+            throw CodedError(410, "expired",
+                             "this confirmation link expired at " + r->expires_at +
+                                 "; sign up again for a new one");
+        }
+        org_ = r->org_id;
+        actor_.id = "signup:" + r->id;
+        const auto domain = ctx_.domains.find(org_, r->domain_id);
+        if (!domain || !domain->verified_at || !domain->auto_provision) {
+            throw CodedError(410, "gone",
+                             "the organization no longer takes sign-ups on this domain");
+        }
+        json::object body{
+            {"schemas", json::array{"urn:ietf:params:scim:schemas:core:2.0:User"}},
+            {"userName", r->email},
+            {"emails",
+             json::array{json::object{{"value", r->email}, {"primary", true}, {"type", "work"}}}},
+            {"active", true}};
+        if (!r->name.empty()) {
+            body["displayName"] = r->name;
+        }
+        const auto& registry = protocol::SchemaRegistry::builtin();
+        json::object doc =
+            protocol::normalize_resource(body, registry, *registry.resource_type("User"));
+        core::UserRecord account;
+        account.org_id = org_;
+        account.id = util::uuid_v4();
+        protocol::prepare_user_record(doc, account);
+        account.document = json::serialize(doc);
+        account.version = 1;
+        account.created = account.last_modified = now();
+        core::Grant g;
+        g.id = util::uuid_v4();
+        g.org_id = org_;
+        g.user_id = account.id;
+        g.site_id = domain->default_site_id;
+        g.role = core::parse_role(domain->default_role).value_or(Role::kViewer);
+        g.source = core::GrantSource::kDomainDefault;
+        g.source_ref = domain->id;
+        g.created = now();
+        g.created_by = "domain:" + domain->id;
+        try {
+            ctx_.signups.confirm(
+                *r, now(), account, g,
+                audit({{"signup.confirmed", "account", account.id, "", account.document}}));
+        } catch (const Error& e) {
+            if (e.status() == 403) {
+                throw CodedError(403, "user_limit", e.detail());
+            }
+            throw;
+        }
+        return json_response(200, json::object{{"member", account.id},
+                                               {"organization", org_},
+                                               {"email", r->email},
+                                               {"scope", g.site_id.empty() ? std::string("org")
+                                                                           : "site:" + g.site_id},
+                                               {"role", core::role_name(g.role)}});
+    }
+
     // --- domains (DESIGN §1 Domain) ---------------------------------------------------------
     json::object domain_json(const core::Domain& d) const {
         json::object o{
@@ -1817,6 +1963,7 @@ private:
     }
 
     const AdminContext& ctx_;
+    PublicLimits& limits_;
     const protocol::Request& req_;
     protocol::Query query_;
     std::vector<std::string> s_;
@@ -1826,9 +1973,31 @@ private:
 
 }  // namespace
 
+bool RateLimit::allow(const std::string& key, std::chrono::system_clock::time_point now) {
+    std::lock_guard lock(m_);
+    auto it = counts_.find(key);
+    if (it == counts_.end() || now - it->second.first >= window_) {
+        if (counts_.size() >= 100000) {
+            // Bounded: windows that are over go first, then everything.
+            std::erase_if(counts_,
+                          [&](const auto& kv) { return now - kv.second.first >= window_; });
+            if (counts_.size() >= 100000) {
+                counts_.clear();
+            }
+        }
+        counts_[key] = {now, 1};
+        return true;
+    }
+    if (it->second.second >= per_window_) {
+        return false;
+    }
+    ++it->second.second;
+    return true;
+}
+
 protocol::Response AdminApi::handle(const protocol::Request& req) const {
     try {
-        return Handler(ctx_, req).run();
+        return Handler(ctx_, limits_, req).run();
     } catch (const CodedError& e) {
         protocol::Response res =
             json_response(e.status(), json::object{{"code", e.code}, {"message", e.detail()}});

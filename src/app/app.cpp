@@ -47,6 +47,7 @@ App::App(const std::string& db_url,
     invitations_ = std::make_unique<store::SqlInvitationRepository>(*db_, *users_);
     outbox_ = std::make_unique<store::SqlOutboxRepository>(*db_);
     domains_ = std::make_unique<store::SqlDomainRepository>(*db_);
+    signups_ = std::make_unique<store::SqlSignupRepository>(*db_, *users_);
     mailer_ = std::make_unique<Mailer>(*outbox_, clock_, std::move(mail));
     std::string base = public_url;
     while (!base.empty() && base.back() == '/') {
@@ -54,7 +55,7 @@ App::App(const std::string& db_url,
     }
     admin_ = std::make_unique<api::AdminApi>(api::AdminContext{
         *orgs_, *users_, *groups_, *access_, *tokens_, *api_keys_, *audit_, *invitations_,
-        *domains_, clock_, base,
+        *domains_, *signups_, clock_, base,
         [dns = util::DnsSettings{std::move(dns_server)}](const std::string& name) {
             return util::txt_records(name, dns);
         }});

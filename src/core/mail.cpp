@@ -83,6 +83,18 @@ MailText invitation_mail(const InvitationFacts& f) {
     return m;
 }
 
+MailText signup_mail(const std::string& organization,
+                     const std::string& link,
+                     const std::string& expires_at) {
+    MailText m;
+    m.subject = "Confirm your account at " + organization;
+    m.body = "Hello,\n\nSomeone, probably you, asked for an account at " + organization +
+             " with this address.\n\nConfirm it here:\n" + link + "\n\nThis link works until " +
+             readable_time(expires_at) +
+             ".\n\nIf you did not ask for an account, you can ignore this mail.\n";
+    return m;
+}
+
 std::string rfc5322_message(const std::string& from,
                             const std::string& to,
                             const MailText& text,

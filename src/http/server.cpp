@@ -239,6 +239,7 @@ private:
         }
         request_.body = std::move(msg.body());
         request_.request_id = request_id_from(request_.header("x-request-id"));
+        request_.remote = remote_;
         keep_alive_ = msg.keep_alive();
         version_ = msg.version();
 

@@ -215,4 +215,17 @@ bool SqlDomainRepository::remove(const std::string& org_id,
     });
 }
 
+std::optional<core::Domain> SqlDomainRepository::find_verified_anywhere(const std::string& domain) {
+    return with_session(db_, [&](soci::session& sql) -> std::optional<core::Domain> {
+        std::string name = domain;
+        auto found =
+            read_domains(sql, "WHERE domain = :domain AND verified_at IS NOT NULL",
+                         [&](soci::statement& st) { st.exchange(soci::use(name, "domain")); });
+        if (found.empty()) {
+            return std::nullopt;
+        }
+        return found.front();
+    });
+}
+
 }  // namespace scimd::store

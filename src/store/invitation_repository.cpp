@@ -394,6 +394,83 @@ std::vector<core::OutboxMail> SqlInvitationRepository::mail_of(const std::string
     });
 }
 
+// --- self-registration ----------------------------------------------------------------------
+
+void SqlSignupRepository::create(const core::Signup& r, const core::OutboxMail& mail) {
+    with_write_session(db_, [&](soci::session& sql) {
+        WriteTx tx(sql, db_);
+        std::string id = r.id, org = r.org_id, domain = r.domain_id, email = r.email, name = r.name,
+                    hash = r.token_hash, status = r.status, created = r.created_at,
+                    expires = r.expires_at;
+        sql << "INSERT INTO signups (id, org_id, domain_id, email, name, token_hash, status, "
+               "created_at, expires_at) VALUES (:id, :org, :domain, :email, :name, :hash, "
+               ":status, :created, :expires)",
+            soci::use(id, "id"), soci::use(org, "org"), soci::use(domain, "domain"),
+            soci::use(email, "email"), soci::use(name, "name"), soci::use(hash, "hash"),
+            soci::use(status, "status"), soci::use(created, "created"),
+            soci::use(expires, "expires");
+        insert_mail(sql, mail);
+        tx.commit();
+    });
+}
+
+std::optional<core::Signup> SqlSignupRepository::find_by_token(const std::string& token_hash) {
+    return with_session(db_, [&](soci::session& sql) -> std::optional<core::Signup> {
+        std::string hash = token_hash;
+        core::Signup r;
+        soci::statement st =
+            one_time(sql,
+                     "SELECT id, org_id, domain_id, email, name, token_hash, status, created_at, "
+                     "expires_at FROM signups WHERE token_hash = :hash");
+        st.exchange(soci::use(hash, "hash"));
+        st.exchange(soci::into(r.id));
+        st.exchange(soci::into(r.org_id));
+        st.exchange(soci::into(r.domain_id));
+        st.exchange(soci::into(r.email));
+        st.exchange(soci::into(r.name));
+        st.exchange(soci::into(r.token_hash));
+        st.exchange(soci::into(r.status));
+        st.exchange(soci::into(r.created_at));
+        st.exchange(soci::into(r.expires_at));
+        st.define_and_bind();
+        if (!st.execute(true)) {
+            return std::nullopt;
+        }
+        return r;
+    });
+}
+
+void SqlSignupRepository::confirm(const core::Signup& r,
+                                  const std::string& at,
+                                  const core::UserRecord& account,
+                                  const core::Grant& grant,
+                                  const core::Audit& audit) {
+    with_write_session(db_, [&](soci::session& sql) {
+        WriteTx tx(sql, db_);
+        std::string id = r.id, hash = r.token_hash, when = at, user = account.id;
+        soci::statement st = one_time(
+            sql,
+            "UPDATE signups SET status = 'confirmed', confirmed_at = :at, user_id = :user "
+            "WHERE id = :id AND token_hash = :hash AND status = 'pending' AND expires_at > :now");
+        st.exchange(soci::use(when, "at"));
+        st.exchange(soci::use(user, "user"));
+        st.exchange(soci::use(id, "id"));
+        st.exchange(soci::use(hash, "hash"));
+        st.exchange(soci::use(when, "now"));
+        st.define_and_bind();
+        st.execute(true);
+        if (st.get_affected_rows() == 0) {
+            throw Error::conflict("the sign-up was confirmed meanwhile");
+        }
+        core::Audit quiet = audit;
+        quiet.entries.clear();
+        users_.insert_in(sql, account, quiet);
+        add_grant_in(sql, grant, quiet);
+        write_audit(sql, r.org_id, audit);
+        tx.commit();
+    });
+}
+
 // --- outbox ---------------------------------------------------------------------------------
 
 std::vector<core::OutboxMail> SqlOutboxRepository::due(const std::string& now, std::size_t limit) {

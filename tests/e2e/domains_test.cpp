@@ -7,6 +7,9 @@
 #include <chrono>
 #include <csignal>
 #include <cstring>
+#include <filesystem>
+#include <fstream>
+#include <iterator>
 #include <string>
 #include <thread>
 #include <utility>
@@ -304,6 +307,98 @@ TEST_P(Domains, RejectPolicyRefusesUnverifiedDomainsOnScimCreates) {
     EXPECT_NE(refused.body.find("elsewhere.example"), std::string::npos) << refused.body;
     set_plan({}, "allow");
     EXPECT_EQ(scim_create("bob@elsewhere.example").status, 201);
+}
+
+// Self-registration (issue 4 §4): on a verified domain with automatic provisioning, a sign-up
+// mails a confirmation link that creates the account with the domain's default grant. The
+// answer is the same for unknown domains; requests are limited per address; a used, unknown
+// or expired link fails clearly.
+TEST_P(Domains, SignUpOnAnAutoProvisionedDomainConfirmsByMail) {
+    const auto added = call("POST", "/domains", {{"domain", "acme.example"}});
+    ASSERT_EQ(added.status, 201) << added.body;
+    const json::value d = added.json();
+    const std::string id(d.at("id").as_string());
+    start_dns({"acme.example," + std::string(d.at("verification").at("value").as_string())});
+    ASSERT_EQ(call("POST", "/domains/" + id + "/verify").status, 200);
+    set_plan({"domain_provisioning"}, "invite");
+    ASSERT_EQ(call("PATCH", "/domains/" + id, {{"auto_provision", true}, {"default_role", "user"}})
+                  .status,
+              200);
+
+    const auto anonymous = make_client("");
+    const auto sign_up = [&](const std::string& email) {
+        return anonymous->request("POST", "/api/v1/public/signup",
+                                  json::serialize(json::object{{"email", email}, {"name", "Nia"}}),
+                                  {{"Content-Type", "application/json"}});
+    };
+    const auto confirm = [&](const std::string& token) {
+        return anonymous->request("POST", "/api/v1/public/signup/confirm",
+                                  json::serialize(json::object{{"token", token}}),
+                                  {{"Content-Type", "application/json"}});
+    };
+    const auto known = sign_up("nia@acme.example");
+    const auto unknown = sign_up("nia@globex.example");
+    EXPECT_EQ(known.status, 202) << known.body;
+    EXPECT_EQ(unknown.status, 202) << unknown.body;
+    EXPECT_EQ(known.json().as_object().size(), unknown.json().as_object().size());
+
+    // One mail, to the known domain's address, with the link.
+    app_->deliver_mail();
+    std::vector<std::string> mails;
+    for (const auto& e : std::filesystem::directory_iterator(mail_dir_)) {
+        std::ifstream in(e.path(), std::ios::binary);
+        mails.emplace_back(std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>());
+    }
+    ASSERT_EQ(mails.size(), 1U);
+    EXPECT_NE(mails[0].find("To: nia@acme.example"), std::string::npos) << mails[0];
+    EXPECT_NE(mails[0].find("Confirm your account at acme"), std::string::npos) << mails[0];
+    const std::size_t at = mails[0].find("/signup/confirm?token=");
+    ASSERT_NE(at, std::string::npos) << mails[0];
+    const std::size_t start = at + std::string("/signup/confirm?token=").size();
+    const std::string token = mails[0].substr(start, mails[0].find_first_of("\r\n", start) - start);
+
+    const auto made = confirm(token);
+    ASSERT_EQ(made.status, 200) << made.body;
+    const std::string member(made.json().at("member").as_string());
+    EXPECT_EQ(grants_of(member), std::vector<std::string>{"org user domain_default"});
+    EXPECT_EQ(confirm(token).status, 409);
+    EXPECT_EQ(confirm("scimds_never-issued").status, 404);
+    // Signed up: a second request sends nothing more.
+    EXPECT_EQ(sign_up("nia@acme.example").status, 202);
+    app_->deliver_mail();
+    EXPECT_EQ(std::distance(std::filesystem::directory_iterator(mail_dir_),
+                            std::filesystem::directory_iterator()),
+              1);
+    // Three requests an hour per address: the fourth is refused.
+    EXPECT_EQ(sign_up("NIA@acme.example").status, 202);
+    const auto limited = sign_up("nia@acme.example");
+    EXPECT_EQ(limited.status, 429) << limited.body;
+    EXPECT_EQ(code_of(limited), "too_many_requests");
+
+    // An expired link.
+    store::SqlUserRepository users(app_->database());
+    store::SqlSignupRepository signups(app_->database(), users);
+    core::Signup old;
+    old.id = util::uuid_v4();
+    old.org_id = org_id_;
+    old.domain_id = id;
+    old.email = "late@acme.example";
+    old.name = "Late";
+    old.token_hash = util::sha256_hex("scimds_old");
+    old.created_at = "2026-01-01T00:00:00.000Z";
+    old.expires_at = "2026-01-02T00:00:00.000Z";
+    core::OutboxMail m;
+    m.id = util::uuid_v4();
+    m.org_id = org_id_;
+    m.kind = "signup";
+    m.ref_id = old.id;
+    m.recipient = old.email;
+    m.subject = m.body = "x";
+    m.next_attempt_at = m.created_at = "2026-01-01T00:00:00.000Z";
+    signups.create(old, m);
+    const auto expired = confirm("scimds_old");
+    EXPECT_EQ(expired.status, 410) << expired.body;
+    EXPECT_EQ(code_of(expired), "expired");
 }
 
 INSTANTIATE_TEST_SUITE_P(Backends, Domains, ::testing::Values(Db::kSqlite, Db::kPostgres), db_name);

@@ -1,6 +1,9 @@
 #pragma once
 
+#include <chrono>
 #include <functional>
+#include <map>
+#include <mutex>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -25,6 +28,7 @@ struct AdminContext {
     core::AuditRepository& audit;
     core::InvitationRepository& invitations;
     core::DomainRepository& domains;
+    core::SignupRepository& signups;
     const core::Clock& clock;
     /// Where invitation links point: `<public_url>/invitations/accept?token=…`, the page of
     /// the host application that calls the public accept endpoint.
@@ -38,6 +42,28 @@ struct AdminContext {
 /// call authorized in core by that account's effective access (DESIGN §2). Errors are
 /// `{"code": "…", "message": "…"}` with a stable code; bodies with unknown fields are
 /// refused. A refused privileged attempt is recorded in the audit trail.
+/// Counts requests per key in fixed windows, in memory; at most 100,000 keys are kept
+/// (the oldest windows are dropped first when more come).
+class RateLimit {
+public:
+    RateLimit(std::size_t per_window, std::chrono::seconds window)
+        : per_window_(per_window), window_(window) {}
+    /// Whether one more request of `key` at `now` is within the limit; counts it if so.
+    bool allow(const std::string& key, std::chrono::system_clock::time_point now);
+
+private:
+    std::size_t per_window_;
+    std::chrono::seconds window_;
+    std::mutex m_;
+    std::map<std::string, std::pair<std::chrono::system_clock::time_point, std::size_t>> counts_;
+};
+
+/// The limits of the endpoints that take no credentials.
+struct PublicLimits {
+    RateLimit signups_per_address{3, std::chrono::hours(1)};
+    RateLimit signups_per_client{20, std::chrono::hours(1)};
+};
+
 class AdminApi {
 public:
     explicit AdminApi(AdminContext ctx) : ctx_(ctx) {}
@@ -47,6 +73,7 @@ public:
 
 private:
     AdminContext ctx_;
+    mutable PublicLimits limits_;
 };
 
 /// The prefix of the endpoints that take no API key: invitation lookup and acceptance.

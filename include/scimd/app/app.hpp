@@ -57,6 +57,7 @@ private:
     std::unique_ptr<store::SqlOrganizationRepository> orgs_;
     std::unique_ptr<store::SqlInvitationRepository> invitations_;
     std::unique_ptr<store::SqlDomainRepository> domains_;
+    std::unique_ptr<store::SqlSignupRepository> signups_;
     std::unique_ptr<store::SqlOutboxRepository> outbox_;
     std::unique_ptr<Mailer> mailer_;
     std::unique_ptr<api::AdminApi> admin_;

@@ -20,6 +20,11 @@ struct MailText {
     std::string body;
 };
 
+/// The mail that confirms a self-registration: it names the organization and the expiry.
+MailText signup_mail(const std::string& organization,
+                     const std::string& link,
+                     const std::string& expires_at);
+
 /// The invitation mail: it names the organization, the site (for a site invitation), the
 /// role, the inviter and the expiry.
 MailText invitation_mail(const InvitationFacts& facts);

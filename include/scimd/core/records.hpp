@@ -155,6 +155,20 @@ struct Domain {
     std::string txt_record() const { return "scimd-verification=" + token; }
 };
 
+/// A self-registration on a verified domain with automatic provisioning: pending until its
+/// link is followed (confirmed) or expires.
+struct Signup {
+    std::string id;
+    std::string org_id;
+    std::string domain_id;
+    std::string email;
+    std::string name;
+    std::string token_hash;
+    std::string status = "pending";  ///< pending, confirmed
+    std::string created_at;
+    std::string expires_at;
+};
+
 /// A mail to send, written in the transaction of the change that sends it (the outbox);
 /// the delivery worker moves it to sent, or to dead after its last attempt.
 struct OutboxMail {

@@ -277,6 +277,25 @@ public:
     /// Sets auto-provisioning and the default grant.
     virtual bool update_settings(const Domain& domain, const Audit& audit) = 0;
     virtual bool remove(const std::string& org_id, const std::string& id, const Audit& audit) = 0;
+    /// The verified domain `domain` of whichever organization holds it.
+    virtual std::optional<Domain> find_verified_anywhere(const std::string& domain) = 0;
+};
+
+/// Self-registrations (DESIGN §3 public endpoints).
+class SignupRepository {
+public:
+    virtual ~SignupRepository() = default;
+    /// Stores the request with its confirmation mail.
+    virtual void create(const Signup& signup, const OutboxMail& mail) = 0;
+    virtual std::optional<Signup> find_by_token(const std::string& token_hash) = 0;
+    /// In one transaction: the request, still pending and unexpired at `at`, is confirmed
+    /// by inserting `account` with `grant`. Throws Error::conflict when it was confirmed
+    /// meanwhile, and the account write's errors (seats, uniqueness).
+    virtual void confirm(const Signup& signup,
+                         const std::string& at,
+                         const UserRecord& account,
+                         const Grant& grant,
+                         const Audit& audit) = 0;
 };
 
 /// The outbox, as its delivery worker sees it: across organizations.

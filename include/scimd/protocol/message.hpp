@@ -13,6 +13,7 @@ struct Request {
     std::vector<std::pair<std::string, std::string>> headers;  ///< names lower-cased
     std::string body;
     std::string request_id;
+    std::string remote;  ///< the client's address, for limits per client
 
     /// The first header of that (lower-case) name, or nullptr.
     const std::string* header(std::string_view name) const {

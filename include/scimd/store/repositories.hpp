@@ -265,9 +265,26 @@ public:
     bool remove(const std::string& org_id,
                 const std::string& id,
                 const core::Audit& audit) override;
+    std::optional<core::Domain> find_verified_anywhere(const std::string& domain) override;
 
 private:
     Database& db_;
+};
+
+class SqlSignupRepository final : public core::SignupRepository {
+public:
+    SqlSignupRepository(Database& db, SqlUserRepository& users) : db_(db), users_(users) {}
+    void create(const core::Signup& signup, const core::OutboxMail& mail) override;
+    std::optional<core::Signup> find_by_token(const std::string& token_hash) override;
+    void confirm(const core::Signup& signup,
+                 const std::string& at,
+                 const core::UserRecord& account,
+                 const core::Grant& grant,
+                 const core::Audit& audit) override;
+
+private:
+    Database& db_;
+    SqlUserRepository& users_;
 };
 
 class SqlOutboxRepository final : public core::OutboxRepository {
