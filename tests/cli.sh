@@ -84,6 +84,22 @@ check "domain list shows it pending" grep -q "^$domain	globex.example	pending	sc
 "$scimd" domain add --db "$db" --org Globex --domain gmail.com >/dev/null 2>"$work/err"; status=$?
 check "a public mailbox domain is refused (exit 1)" [ $status -eq 1 ]
 check "the refusal says why" grep -q "public mailbox provider" "$work/err"
+# invite --csv: the plan feature, a dry run that changes nothing, then all rows or none.
+printf 'email,role,site\nkim@globex.example,viewer,shop\nbad,user,\n' >"$work/team.csv"
+"$scimd" invite --db "$db" --org Globex --csv "$work/team.csv" --dry-run >/dev/null 2>"$work/err"; status=$?
+check "invite --csv needs the plan feature bulk_invite (exit 1)" [ $status -eq 1 ]
+check "the refusal names the feature" grep -q "bulk_invite" "$work/err"
+"$scimd" org update --db "$db" --org Globex --features bulk_invite >/dev/null 2>&1
+"$scimd" invite --db "$db" --org Globex --csv "$work/team.csv" --dry-run >"$work/out" 2>"$work/err"; status=$?
+check "a dry run exits 0" [ $status -eq 0 ]
+check "a dry run reviews each row" grep -q "^2	valid	kim@globex.example	viewer	shop	$" "$work/out"
+check "a dry run names the reason of an invalid row" grep -q "^3	invalid	bad	user		not an email address$" "$work/out"
+"$scimd" invite --db "$db" --org Globex --csv "$work/team.csv" >/dev/null 2>"$work/err"; status=$?
+check "an invalid row stops the whole file (exit 1)" [ $status -eq 1 ]
+"$scimd" invite --db "$db" --org Globex --csv "$work/team.csv" --partial >"$work/out" 2>"$work/err"; status=$?
+check "--partial applies the valid rows" grep -q "^2	created	kim@globex.example" "$work/out"
+check "--partial says how many" grep -q "applied: 1 invitations" "$work/err"
+check "the invitation is in the audit trail as the CLI's" grep -q "invitation.created" <("$scimd" audit --db "$db" --org Globex --actor cli)
 key=$("$scimd" apikey create --db "$db" --org Globex --account ANN@globex.example --name laptop 2>"$work/err")
 check "apikey create prints the secret alone" grep -Eq '^scimdk_[A-Za-z0-9_-]{43}$' <<<"$key"
 "$scimd" apikey create --db "$db" --org Globex --account bo@globex.example --name x >/dev/null 2>"$work/err"; status=$?

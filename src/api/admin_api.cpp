@@ -184,6 +184,15 @@ public:
     Handler(const AdminContext& ctx, PublicLimits& limits, const protocol::Request& req)
         : ctx_(ctx), limits_(limits), req_(req) {}
 
+    /// A request made on the organization's behalf by `actor` (the command line), not with
+    /// an API key.
+    Handler(const AdminContext& ctx,
+            PublicLimits& limits,
+            const protocol::Request& req,
+            const core::Actor& actor,
+            const std::string& org_id)
+        : ctx_(ctx), limits_(limits), req_(req), org_(org_id), actor_(actor), preset_(true) {}
+
     protocol::Response run() {
         const protocol::Target t = protocol::parse_target(req_.target);
         query_ = t.query;
@@ -191,7 +200,9 @@ public:
         if (!s_.empty() && s_[0] == "public") {
             return public_route();
         }
-        authenticate();
+        if (!preset_) {
+            authenticate();
+        }
         try {
             return route();
         } catch (const Error& e) {
@@ -1969,6 +1980,7 @@ private:
     std::vector<std::string> s_;
     std::string org_;
     core::Actor actor_;
+    bool preset_ = false;
 };
 
 }  // namespace
@@ -1996,8 +2008,18 @@ bool RateLimit::allow(const std::string& key, std::chrono::system_clock::time_po
 }
 
 protocol::Response AdminApi::handle(const protocol::Request& req) const {
+    return answer([&] { return Handler(ctx_, limits_, req).run(); });
+}
+
+protocol::Response AdminApi::handle_as(const core::Actor& actor,
+                                       const std::string& org_id,
+                                       const protocol::Request& req) const {
+    return answer([&] { return Handler(ctx_, limits_, req, actor, org_id).run(); });
+}
+
+protocol::Response AdminApi::answer(const std::function<protocol::Response()>& run) {
     try {
-        return Handler(ctx_, limits_, req).run();
+        return run();
     } catch (const CodedError& e) {
         protocol::Response res =
             json_response(e.status(), json::object{{"code", e.code}, {"message", e.detail()}});

@@ -2,7 +2,9 @@
 #include <cctype>
 #include <charconv>
 #include <cstdlib>
+#include <fstream>
 #include <iostream>
+#include <iterator>
 #include <map>
 #include <optional>
 #include <stdexcept>
@@ -50,6 +52,11 @@ constexpr const char* kUsage = R"(usage: scimd COMMAND [OPTIONS]
   site create --db URL --org NAME_OR_ID --name NAME [--url URL]
                                            prints the new site's id
   site list --db URL --org NAME_OR_ID
+  invite --db URL --org NAME_OR_ID --csv FILE [--dry-run] [--partial] [--public-url URL]
+                                           bulk invitations from a CSV file (email, role,
+                                           site): one line per row (line, status, email,
+                                           role, site, reason); all rows or none unless
+                                           --partial; the links point at --public-url
   domain add --db URL --org NAME_OR_ID --domain DOMAIN
                                            prints the new domain's id, and on stderr the
                                            DNS TXT record that verifies it
@@ -83,8 +90,8 @@ public:
             const auto eq = a.find('=');
             if (eq != std::string::npos) {
                 values_[a.substr(2, eq - 2)] = a.substr(eq + 1);
-            } else if (a == "--no-access-log") {
-                values_.emplace("no-access-log", "1");
+            } else if (a == "--no-access-log" || a == "--dry-run" || a == "--partial") {
+                values_.emplace(a.substr(2), "1");
             } else if (i + 1 < args.size()) {
                 values_[a.substr(2)] = args[++i];
             } else {
@@ -596,6 +603,77 @@ int domain_command(const std::string& verb, Options& o) {
     throw UsageError("unknown command \"domain " + verb + "\"");
 }
 
+// `scimd invite --csv FILE`: the admin API's bulk invitation, as the operator.
+int invite_command(Options& o) {
+    const std::string org_key = o.require("org");
+    const std::string file = o.require("csv");
+    const bool dry_run = o.get("dry-run").has_value();
+    const bool partial = o.get("partial").has_value();
+    const std::string public_url = o.get("public-url").value_or("https://localhost:8443");
+    o.require("db");
+    o.check_all_used();
+    std::ifstream in(file, std::ios::binary);
+    if (!in) {
+        throw std::runtime_error("cannot read " + file);
+    }
+    const std::string csv((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+    auto db = open_db(o);
+    const core::Organization org = find_org(*db, org_key);
+    store::SqlOrganizationRepository orgs(*db);
+    store::SqlUserRepository users(*db);
+    store::SqlGroupRepository groups(*db);
+    store::SqlAccessRepository access(*db);
+    store::SqlTokenRepository tokens(*db);
+    store::SqlApiKeyRepository keys(*db);
+    store::SqlAuditRepository audit(*db);
+    store::SqlInvitationRepository invitations(*db, users);
+    store::SqlDomainRepository domains(*db);
+    store::SqlSignupRepository signups(*db, users);
+    core::SystemClock clock;
+    const api::AdminApi admin(api::AdminContext{orgs, users, groups, access, tokens, keys, audit,
+                                                invitations, domains, signups, clock, public_url,
+                                                nullptr});
+    core::Actor cli;
+    cli.id = "cli";
+    cli.system = true;
+    protocol::Request req;
+    req.method = "POST";
+    req.target = std::string(api::kAdminPrefix) +
+                 "/invitations/bulk?dry_run=" + (dry_run ? "true" : "false") +
+                 "&partial=" + (partial ? "true" : "false");
+    req.headers.emplace_back("content-type", "text/csv");
+    req.body = csv;
+    req.request_id = "cli";
+    const protocol::Response res = admin.handle_as(cli, org.id, req);
+    const boost::json::object body = boost::json::parse(res.body).as_object();
+    if (const auto* rows = body.if_contains("rows")) {
+        for (const auto& r : rows->as_array()) {
+            const auto& row = r.as_object();
+            const auto text = [&](const char* k) -> std::string {
+                const auto* v = row.if_contains(k);
+                return v && v->is_string() ? std::string(v->get_string()) : std::string();
+            };
+            std::cout << row.at("line").to_number<long long>() << '\t' << text("status") << '\t'
+                      << text("email") << '\t' << text("role") << '\t' << text("site") << '\t'
+                      << text("reason") << '\n';
+        }
+    }
+    if (res.status >= 400) {
+        const auto* message = body.if_contains("message");
+        std::cerr << "scimd: "
+                  << (message && message->is_string() ? std::string(message->get_string())
+                                                      : res.body)
+                  << std::endl;
+        return 1;
+    }
+    std::cerr << "scimd: " << (dry_run ? "dry run, nothing applied" : "applied")
+              << (dry_run ? ""
+                          : ": " + std::to_string(body.at("applied").to_number<long long>()) +
+                                " invitations (the server's mail worker sends them)")
+              << std::endl;
+    return 0;
+}
+
 int review_command(Options& o) {
     const std::string org_key = o.require("org");
     const std::size_t inactive = o.number("inactive-days", 30);
@@ -705,6 +783,10 @@ int main(int argc, char** argv) {
         if ((cmd == "apikey" || cmd == "site") && args.size() >= 2) {
             Options o(args, 2);
             return cmd == "apikey" ? apikey_command(args[1], o) : site_command(args[1], o);
+        }
+        if (cmd == "invite") {
+            Options o(args, 1);
+            return invite_command(o);
         }
         if (cmd == "domain" && args.size() >= 2) {
             Options o(args, 2);

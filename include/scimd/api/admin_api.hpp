@@ -71,7 +71,15 @@ public:
     /// Handles a request whose path starts with kAdminPrefix. Never throws.
     protocol::Response handle(const protocol::Request& req) const;
 
+    /// Handles a request as `actor` of the organization `org_id` instead of the holder of an
+    /// API key (the command line: `scimd invite --csv`). Never throws.
+    protocol::Response handle_as(const core::Actor& actor,
+                                 const std::string& org_id,
+                                 const protocol::Request& req) const;
+
 private:
+    static protocol::Response answer(const std::function<protocol::Response()>& run);
+
     AdminContext ctx_;
     mutable PublicLimits limits_;
 };
