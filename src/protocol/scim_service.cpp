@@ -854,52 +854,79 @@ private:
         if (has_role_attributes(doc)) {
             u.role_grants = role_grants(doc, u.id);
         }
-        apply_domain_policy(u);
-        ctx_.users.insert(u, audit({{"account.created", "account", u.id, "", u.document}}));
+        const bool on_verified_domain = apply_domain_policy(u);
+        u.managed_by = "scim_token:" + token_id_;
+        try {
+            ctx_.users.insert(u, audit({{"account.created", "account", u.id, "", u.document}}));
+        } catch (const Error& e) {
+            if (e.status() != 409 || !on_verified_domain) {
+                throw;
+            }
+            const auto adopted = adopt(u, doc);
+            if (!adopted) {
+                throw;
+            }
+            return resource_response(201, *adopted, projection_from_query());
+        }
         return resource_response(201, u, projection_from_query());
+    }
+
+    // The email domains of an account: its emails', or else its userName's.
+    static std::vector<std::string> domains_of(const core::UserRecord& u) {
+        std::vector<std::string> out;
+        for (const core::EmailRecord& e : u.emails) {
+            if (const auto email = core::normalize_email(e.value)) {
+                out.push_back(core::email_domain(*email));
+            }
+        }
+        if (out.empty()) {
+            if (const auto email = core::normalize_email(u.user_name)) {
+                out.push_back(core::email_domain(*email));
+            }
+        }
+        return out;
+    }
+
+    // The verified domain of the organization that one of the account's emails is on.
+    std::optional<core::Domain> verified_domain(const core::UserRecord& u) const {
+        if (ctx_.domains == nullptr) {
+            return std::nullopt;
+        }
+        std::optional<core::Domain> found;
+        for (const std::string& d : domains_of(u)) {
+            if (auto v = ctx_.domains->find_verified(org_, d)) {
+                if (!found || (v->auto_provision && !found->auto_provision)) {
+                    found = std::move(v);
+                }
+            }
+        }
+        return found;
     }
 
     // DESIGN §2 rule 6 for a new account: an email on a verified domain of the organization
     // with automatic provisioning brings the domain's default grant; an account with no
     // email on a verified domain follows the organization's policy (reject: 400 naming the
-    // domain).
-    void apply_domain_policy(core::UserRecord& u) const {
+    // domain). Returns whether the account is on a verified domain.
+    bool apply_domain_policy(core::UserRecord& u) const {
         if (ctx_.orgs == nullptr || ctx_.domains == nullptr) {
-            return;
+            return false;
         }
-        std::vector<std::string> domains;
-        for (const core::EmailRecord& e : u.emails) {
-            if (const auto email = core::normalize_email(e.value)) {
-                domains.push_back(core::email_domain(*email));
-            }
+        const auto found = verified_domain(u);
+        if (found && found->auto_provision) {
+            core::Grant g;
+            g.id = util::uuid_v4();
+            g.org_id = org_;
+            g.user_id = u.id;
+            g.site_id = found->default_site_id;
+            g.role = core::parse_role(found->default_role).value_or(core::Role::kViewer);
+            g.source = core::GrantSource::kDomainDefault;
+            g.source_ref = found->id;
+            g.created = u.created;
+            g.created_by = "domain:" + found->id;
+            u.domain_grants = std::vector<core::Grant>{g};
         }
-        if (domains.empty()) {
-            if (const auto email = core::normalize_email(u.user_name)) {
-                domains.push_back(core::email_domain(*email));
-            }
-        }
-        bool verified = false;
-        for (const std::string& d : domains) {
-            const auto found = ctx_.domains->find_verified(org_, d);
-            if (!found) {
-                continue;
-            }
-            verified = true;
-            if (found->auto_provision && !u.domain_grants) {
-                core::Grant g;
-                g.id = util::uuid_v4();
-                g.org_id = org_;
-                g.user_id = u.id;
-                g.site_id = found->default_site_id;
-                g.role = core::parse_role(found->default_role).value_or(core::Role::kViewer);
-                g.source = core::GrantSource::kDomainDefault;
-                g.source_ref = found->id;
-                g.created = u.created;
-                g.created_by = "domain:" + found->id;
-                u.domain_grants = std::vector<core::Grant>{g};
-            }
-        }
-        if (!verified && !domains.empty()) {
+        const std::vector<std::string> domains = domains_of(u);
+        if (!found && !domains.empty()) {
             const auto org = ctx_.orgs->find(org_);
             if (org && org->plan.unverified_domain_policy == "reject") {
                 throw Error::invalid_value("the email domain " + domains.front() +
@@ -907,6 +934,35 @@ private:
                                            "policy refuses accounts on unverified domains");
             }
         }
+        return found.has_value();
+    }
+
+    // idp-compat §3.2: an IdP's create of a userName that an account of the organization
+    // already has, which no IdP manages yet and which is on a verified domain of the
+    // organization, adopts that account (201 with its id) instead of answering 409.
+    std::optional<core::UserRecord> adopt(const core::UserRecord& u, const json::object& doc) {
+        const auto existing = ctx_.users.find_unmanaged(org_, u.user_name);
+        if (!existing || !verified_domain(*existing)) {
+            return std::nullopt;
+        }
+        core::UserRecord adopted = u;
+        adopted.id = existing->id;
+        adopted.created = existing->created;
+        adopted.version = existing->version + 1;
+        if (adopted.role_grants) {
+            adopted.role_grants = role_grants(doc, adopted.id);
+        }
+        if (adopted.domain_grants) {
+            for (core::Grant& g : *adopted.domain_grants) {
+                g.user_id = adopted.id;
+            }
+        }
+        if (!ctx_.users.update(adopted, existing->version,
+                               audit({{"account.adopted", "account", adopted.id, existing->document,
+                                       adopted.document}}))) {
+            throw Error::conflict("the account was changed meanwhile; retry");
+        }
+        return adopted;
     }
 
     // Writes `doc` over `u` (already loaded at version u.version); false when the stored
@@ -918,6 +974,7 @@ private:
         next.document = json::serialize(doc);
         next.version = expected + 1;
         next.last_modified = core::format_time(ctx_.clock.now());
+        next.managed_by = "scim_token:" + token_id_;  // kept when another IdP manages it
         // The old document held roles only if its text names them.
         const bool had_roles = u.document.find("\"roles\"") != std::string::npos ||
                                u.document.find(kAccessUserSchema) != std::string::npos;

@@ -36,14 +36,15 @@ constexpr const char* kTouchToken = "UPDATE scim_tokens SET last_used = :at WHER
 // --- users ---------------------------------------------------------------------------------
 constexpr const char* kInsertUser =
     "INSERT INTO users (id, org_id, user_name, user_name_key, external_id, display_name, "
-    "display_name_key, active, document, version, created, last_modified) VALUES (:id, :org_id, "
-    ":user_name, :user_name_key, :external_id, :display_name, :display_name_key, :active, "
-    "{doc}, :version, :created, :last_modified) RETURNING seq";
+    "display_name_key, active, document, version, created, last_modified, managed_by) VALUES "
+    "(:id, :org_id, :user_name, :user_name_key, :external_id, :display_name, :display_name_key, "
+    ":active, {doc}, :version, :created, :last_modified, :managed_by) RETURNING seq";
 constexpr const char* kUpdateUserSqlite =
     "UPDATE users SET user_name = :user_name, user_name_key = :user_name_key, "
     "external_id = :external_id, display_name = :display_name, "
     "display_name_key = :display_name_key, active = :active, document = :document, "
-    "version = :version, last_modified = :last_modified "
+    "version = :version, last_modified = :last_modified, "
+    "managed_by = COALESCE(:managed_by, managed_by) "
     "WHERE org_id = :org_id AND id = :id AND version = :expected";
 constexpr const char* kDeleteEmailsById =
     "DELETE FROM user_emails WHERE user_seq = "
@@ -56,14 +57,15 @@ constexpr const char* kInsertEmailById =
 // from committing; the new row's id comes from get_last_insert_id instead.
 constexpr const char* kInsertUserSqlite =
     "INSERT INTO users (id, org_id, user_name, user_name_key, external_id, display_name, "
-    "display_name_key, active, document, version, created, last_modified) VALUES (:id, :org_id, "
-    ":user_name, :user_name_key, :external_id, :display_name, :display_name_key, :active, "
-    ":document, :version, :created, :last_modified)";
+    "display_name_key, active, document, version, created, last_modified, managed_by) VALUES "
+    "(:id, :org_id, :user_name, :user_name_key, :external_id, :display_name, :display_name_key, "
+    ":active, :document, :version, :created, :last_modified, :managed_by)";
 constexpr const char* kUpdateUser =
     "UPDATE users SET user_name = :user_name, user_name_key = :user_name_key, "
     "external_id = :external_id, display_name = :display_name, "
     "display_name_key = :display_name_key, active = :active, document = {doc}, "
-    "version = :version, last_modified = :last_modified "
+    "version = :version, last_modified = :last_modified, "
+    "managed_by = COALESCE(:managed_by, managed_by) "
     "WHERE org_id = :org_id AND id = :id AND version = :expected RETURNING seq";
 constexpr const char* kDeleteEmails = "DELETE FROM user_emails WHERE user_seq = :seq";
 constexpr const char* kInsertEmail =
@@ -145,8 +147,8 @@ struct UserRow {
 // Bound copies of a record's columns: use() binds by reference, so they must be named.
 struct UserBinds {
     std::string id, org_id, user_name, user_name_key, external_id, display_name, display_key,
-        document, created, modified;
-    soci::indicator ext_ind, dn_ind;
+        document, created, modified, managed_by;
+    soci::indicator ext_ind, dn_ind, managed_ind;
     int active;
     long long version;
 
@@ -161,8 +163,10 @@ struct UserBinds {
           document(u.document),
           created(u.created),
           modified(u.last_modified),
+          managed_by(u.managed_by.value_or("")),
           ext_ind(u.external_id ? soci::i_ok : soci::i_null),
           dn_ind(u.display_name ? soci::i_ok : soci::i_null),
+          managed_ind(u.managed_by ? soci::i_ok : soci::i_null),
           active(u.active ? 1 : 0),
           version(u.version) {}
 };
@@ -181,6 +185,7 @@ void use_user_columns(soci::statement& st, UserBinds& b, bool insert) {
     st.exchange(soci::use(b.document, "document"));
     st.exchange(soci::use(b.version, "version"));
     st.exchange(soci::use(b.modified, "last_modified"));
+    st.exchange(soci::use(b.managed_by, b.managed_ind, "managed_by"));
     if (insert) {
         st.exchange(soci::use(b.created, "created"));
     }
@@ -604,6 +609,25 @@ std::optional<core::UserRecord> SqlUserRepository::find_by_email(const std::stri
         st.exchange(soci::use(key, "key"));
         st.exchange(soci::use(org, "org2"));
         st.exchange(soci::use(key, "key2"));
+        row.define(st);
+        st.define_and_bind();
+        if (!st.execute(true)) {
+            return std::nullopt;
+        }
+        return row.record();
+    });
+}
+
+std::optional<core::UserRecord> SqlUserRepository::find_unmanaged(const std::string& org_id,
+                                                                  const std::string& user_name) {
+    return with_session(db_, [&](soci::session& sql) -> std::optional<core::UserRecord> {
+        std::string org = org_id, key = fold_case(user_name);
+        UserRow row;
+        soci::statement st = one_time(sql, user_columns(db_.backend()) +
+                                               "WHERE u.org_id = :org AND u.user_name_key = :key "
+                                               "AND u.managed_by IS NULL");
+        st.exchange(soci::use(org, "org"));
+        st.exchange(soci::use(key, "key"));
         row.define(st);
         st.define_and_bind();
         if (!st.execute(true)) {

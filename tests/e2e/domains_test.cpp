@@ -401,6 +401,53 @@ TEST_P(Domains, SignUpOnAnAutoProvisionedDomainConfirmsByMail) {
     EXPECT_EQ(code_of(expired), "expired");
 }
 
+// idp-compat §3.2: an account that an invitation made (no IdP manages it) and whose email is
+// on a verified domain of the organization is adopted by the IdP's create, which answers 201
+// with its id; once managed, or off the verified domains, a second create is 409.
+TEST_P(Domains, IdpCreateAdoptsAnUnmanagedAccountOnAVerifiedDomain) {
+    const auto added = call("POST", "/domains", {{"domain", "acme.example"}});
+    ASSERT_EQ(added.status, 201) << added.body;
+    const json::value d = added.json();
+    start_dns({"acme.example," + std::string(d.at("verification").at("value").as_string())});
+    ASSERT_EQ(call("POST", "/domains/" + std::string(d.at("id").as_string()) + "/verify").status,
+              200);
+    const auto anonymous = make_client("");
+    const auto invited_member = [&](const std::string& email) {
+        const auto inv = call("POST", "/invitations", {{"email", email}, {"role", "viewer"}});
+        EXPECT_EQ(inv.status, 201) << inv.body;
+        const std::string link(inv.json().at("link").as_string());
+        const auto accepted = anonymous->request(
+            "POST", "/api/v1/public/invitations/accept",
+            json::serialize(json::object{{"token", link.substr(link.find("token=") + 6)}}),
+            {{"Content-Type", "application/json"}});
+        EXPECT_EQ(accepted.status, 200) << accepted.body;
+        return std::string(accepted.json().at("member").as_string());
+    };
+    const auto idp_create = [&](const std::string& email) {
+        return client().post(
+            "/scim/v2/Users",
+            json::serialize(json::object{
+                {"schemas", json::array{"urn:ietf:params:scim:schemas:core:2.0:User"}},
+                {"userName", email},
+                {"externalId", "okta-" + email},
+                {"name", json::object{{"givenName", "Zed"}, {"familyName", "Example"}}},
+                {"emails", json::array{json::object{{"value", email}, {"primary", true}}}}}));
+    };
+    const std::string zed = invited_member("zed@acme.example");
+    const auto adopted = idp_create("zed@acme.example");
+    ASSERT_EQ(adopted.status, 201) << adopted.body;
+    EXPECT_EQ(adopted.json().at("id"), json::value(zed)) << "the existing account, adopted";
+    EXPECT_EQ(adopted.json().at("externalId"), json::value("okta-zed@acme.example"));
+    EXPECT_EQ(grants_of(zed), std::vector<std::string>{"org viewer invitation"})
+        << "adoption keeps the access the invitation gave";
+    // Managed now: another create of the same userName is a conflict.
+    const auto again = idp_create("zed@acme.example");
+    expect_scim_error(again, 409, "uniqueness");
+    // Off the verified domains, an unmanaged account is not adopted.
+    invited_member("yan@elsewhere.example");
+    expect_scim_error(idp_create("yan@elsewhere.example"), 409, "uniqueness");
+}
+
 INSTANTIATE_TEST_SUITE_P(Backends, Domains, ::testing::Values(Db::kSqlite, Db::kPostgres), db_name);
 
 }  // namespace

@@ -65,6 +65,10 @@ struct UserRecord {
     /// write: when set, the account's grants of source domain_default become exactly these
     /// (the default grant of a verified domain with automatic provisioning).
     std::optional<std::vector<Grant>> domain_grants;
+    /// write: the IdP that manages the account ("scim_token:<id>"); an update that leaves it
+    /// empty keeps what is stored. Accounts that invitations, sign-ups or the command line
+    /// made have none until an IdP adopts them.
+    std::optional<std::string> managed_by;
 };
 
 /// A member of a group as returned: a User or a Group of the same organization.

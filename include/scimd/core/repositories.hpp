@@ -49,6 +49,9 @@ public:
     /// The account whose userName or one of whose emails is `email` (case-insensitively).
     virtual std::optional<UserRecord> find_by_email(const std::string& org_id,
                                                     const std::string& email) = 0;
+    /// The account named `user_name` (case-insensitively) if no IdP manages it yet.
+    virtual std::optional<UserRecord> find_unmanaged(const std::string& org_id,
+                                                     const std::string& user_name) = 0;
     /// How many accounts are active: the seats in use.
     virtual long long count_active(const std::string& org_id) = 0;
     /// Throws Error::uniqueness when userName is taken in the organization.

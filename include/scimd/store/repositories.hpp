@@ -51,6 +51,8 @@ public:
     std::optional<core::UserRecord> find_by_email(const std::string& org_id,
                                                   const std::string& email) override;
     long long count_active(const std::string& org_id) override;
+    std::optional<core::UserRecord> find_unmanaged(const std::string& org_id,
+                                                   const std::string& user_name) override;
     void insert(const core::UserRecord& user, const core::Audit& audit = {}) override;
     bool update(const core::UserRecord& user,
                 std::int64_t expected_version,
