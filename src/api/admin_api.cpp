@@ -1769,7 +1769,7 @@ private:
 
     protocol::Response resend_invitation(const std::string& id) {
         core::Invitation inv = invitation(id);
-        authorize_invitation(inv.site_id, role_of(inv.role));
+        authorize_invitation(inv.site_id, inv.role.empty() ? Role::kViewer : role_of(inv.role));
         const std::string status = inv.status_at(now());
         if (status != "pending" && status != "expired") {
             throw CodedError(409, "not_pending",
@@ -1794,7 +1794,7 @@ private:
 
     protocol::Response cancel_invitation(const std::string& id) {
         const core::Invitation inv = invitation(id);
-        authorize_invitation(inv.site_id, role_of(inv.role));
+        authorize_invitation(inv.site_id, inv.role.empty() ? Role::kViewer : role_of(inv.role));
         if (inv.status != "pending") {
             throw CodedError(409, "not_pending",
                              "the invitation is " + inv.status +
@@ -1895,18 +1895,23 @@ private:
             account.last_modified = account.created;
             a.entries.push_back({"account.created", "account", account.id, "", account.document});
         }
-        core::Grant g;
-        g.id = util::uuid_v4();
-        g.org_id = org_;
-        g.user_id = account.id;
-        g.site_id = inv.site_id;
-        g.role = role_of(inv.role);
-        g.source = core::GrantSource::kInvitation;
-        g.source_ref = inv.id;
-        g.created = now();
-        g.created_by = inv.created_by;
+        // An invitation with no role only confirms the address (DESIGN §2 rule 6).
+        std::optional<core::Grant> grant;
+        if (!inv.role.empty()) {
+            core::Grant g;
+            g.id = util::uuid_v4();
+            g.org_id = org_;
+            g.user_id = account.id;
+            g.site_id = inv.site_id;
+            g.role = role_of(inv.role);
+            g.source = core::GrantSource::kInvitation;
+            g.source_ref = inv.id;
+            g.created = now();
+            g.created_by = inv.created_by;
+            grant = g;
+        }
         try {
-            ctx_.invitations.accept(inv, now(), account, expected, g, a);
+            ctx_.invitations.accept(inv, now(), account, expected, grant, a);
         } catch (const Error& e) {
             if (e.status() == 403) {  // the seats ran out since the invitation was made
                 throw CodedError(403, "user_limit", e.detail());
@@ -1922,7 +1927,7 @@ private:
                      {"role", inv.role}});
     }
 
-    // --- audit trail -----------------------------------------------------------------------------
+    // --- audit trail -------------------------------------------------------------------
     protocol::Response list_audit() {
         core::authorize_org_admin(actor_, "the audit trail");
         core::AuditQuery q;

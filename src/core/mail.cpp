@@ -75,8 +75,9 @@ MailText invitation_mail(const InvitationFacts& f) {
     m.body = "Hello,\n\n" + f.inviter + " invited you to join " +
              (f.site.empty() ? "the organization " + f.organization
                              : "the site " + f.site + " of " + f.organization) +
-             " as " + f.role + ".\n\n" + "Accept the invitation here:\n" + f.link + "\n\n" +
-             "This link works until " + readable_time(f.expires_at) + "." +
+             (f.role.empty() ? std::string() : " as " + f.role) + ".\n\n" +
+             "Accept the invitation here:\n" + f.link + "\n\n" + "This link works until " +
+             readable_time(f.expires_at) + "." +
              (f.resent ? " It replaces the link of the earlier mail, which no longer works." : "") +
              "\nIf it has expired, ask " + f.inviter + " to send the invitation again.\n\n" +
              "If you did not expect this invitation, you can ignore this mail.\n";

@@ -2,11 +2,13 @@
 
 #include <algorithm>
 #include <charconv>
+#include <chrono>
 #include <optional>
 
 #include <boost/json.hpp>
 
 #include "scimd/core/email.hpp"
+#include "scimd/core/mail.hpp"
 #include "scimd/protocol/filter.hpp"
 #include "scimd/protocol/group.hpp"
 #include "scimd/protocol/patch.hpp"
@@ -933,8 +935,73 @@ private:
                                            " is not verified for this organization, whose "
                                            "policy refuses accounts on unverified domains");
             }
+            // "invite": once the organization has verified a domain, an account off its
+            // domains exists (the IdP gets its id) but has no access until the person
+            // accepts the invitation mailed to its address.
+            if (org && org->plan.unverified_domain_policy == "invite" && has_verified_domain()) {
+                if (const auto email =
+                        core::normalize_email(u.emails.empty() ? u.user_name : primary_email(u))) {
+                    hold_back(u, *org, *email);
+                }
+            }
         }
         return found.has_value();
+    }
+
+    bool has_verified_domain() const {
+        for (const core::Domain& d : ctx_.domains->list(org_)) {
+            if (d.verified_at) {
+                return true;
+            }
+        }
+        return false;
+    }
+
+    static std::string primary_email(const core::UserRecord& u) {
+        for (const core::EmailRecord& e : u.emails) {
+            if (e.primary) {
+                return e.value;
+            }
+        }
+        return u.emails.front().value;
+    }
+
+    // The account waits for the person to confirm the address: an invitation with no role,
+    // written with its mail in the account's transaction.
+    void hold_back(core::UserRecord& u,
+                   const core::Organization& org,
+                   const std::string& email) const {
+        const auto t = ctx_.clock.now();
+        const std::string secret = util::new_secret("scimdi_");
+        core::Invitation inv;
+        inv.id = util::uuid_v4();
+        inv.org_id = org_;
+        inv.email = email;
+        inv.token_hash = util::sha256_hex(secret);
+        inv.created_by = "scim_token:" + token_id_;
+        inv.inviter = org.name + "'s identity provider";
+        inv.created_at = core::format_time(t);
+        inv.expires_at =
+            core::format_time(t + std::chrono::hours(24 * std::max(1, org.plan.invitation_days)));
+        std::string base = ctx_.base_url;
+        if (base.ends_with(kScimPrefix)) {
+            base.resize(base.size() - kScimPrefix.size());
+        }
+        const core::MailText text =
+            core::invitation_mail({org.name, "", "", inv.inviter, inv.expires_at,
+                                   base + "/invitations/accept?token=" + secret, false});
+        core::OutboxMail m;
+        m.id = util::uuid_v4();
+        m.org_id = org_;
+        m.kind = "invitation";
+        m.ref_id = inv.id;
+        m.recipient = email;
+        m.subject = text.subject;
+        m.body = text.body;
+        m.next_attempt_at = inv.created_at;
+        m.created_at = inv.created_at;
+        u.access_pending = true;
+        u.invitation = std::make_pair(std::move(inv), std::move(m));
     }
 
     // idp-compat §3.2: an IdP's create of a userName that an account of the organization

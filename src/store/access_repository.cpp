@@ -590,6 +590,21 @@ std::map<std::string, std::vector<core::Grant>> SqlAccessRepository::grants_of_m
             g.created_by = origin;
             out[user].push_back(std::move(g));
         }
+        // An account waiting for its invitation (DESIGN §2 rule 6, policy "invite") has no
+        // access yet, whatever its grants say.
+        std::string org3 = org_id, ids3 = ids, pending;
+        soci::statement held_back =
+            one_time(sql, "SELECT u.id FROM " + json_ids_table(db_.backend(), ":ids") +
+                              " JOIN users u ON u.id = j.value WHERE u.org_id = :org AND "
+                              "u.access_pending = 1");
+        held_back.exchange(soci::use(ids3, "ids"));
+        held_back.exchange(soci::use(org3, "org"));
+        held_back.exchange(soci::into(pending));
+        held_back.define_and_bind();
+        held_back.execute(false);
+        while (held_back.fetch()) {
+            out.erase(pending);
+        }
         return out;
     });
 }

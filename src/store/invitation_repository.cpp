@@ -154,12 +154,10 @@ std::vector<core::OutboxMail> read_mail(soci::session& sql,
 
 }  // namespace
 
-namespace {
-// Inside a write transaction: what create() does.
-std::pair<core::Invitation, bool> create_in(soci::session& sql,
-                                            const core::Invitation& inv,
-                                            const core::OutboxMail& mail,
-                                            const core::Audit& audit) {
+std::pair<core::Invitation, bool> create_invitation_in(soci::session& sql,
+                                                       const core::Invitation& inv,
+                                                       const core::OutboxMail& mail,
+                                                       const core::Audit& audit) {
     std::string org = inv.org_id, key = fold_case(inv.email), site = inv.site_id,
                 now = inv.created_at;
     auto pending = read_invitations(
@@ -193,7 +191,6 @@ std::pair<core::Invitation, bool> create_in(soci::session& sql,
     write_audit(sql, inv.org_id, a);
     return {inv, true};
 }
-}  // namespace
 
 std::pair<core::Invitation, bool> SqlInvitationRepository::create(const core::Invitation& inv,
                                                                   const core::OutboxMail& mail,
@@ -203,7 +200,7 @@ std::pair<core::Invitation, bool> SqlInvitationRepository::create(const core::In
         // Two admins inviting one person at once: on PostgreSQL the organization's writes
         // that read before they write take turns, so that only one invitation is made.
         lock_organization(sql, inv.org_id);
-        auto out = create_in(sql, inv, mail, audit);
+        auto out = create_invitation_in(sql, inv, mail, audit);
         tx.commit();
         return out;
     });
@@ -220,7 +217,7 @@ std::vector<std::pair<core::Invitation, bool>> SqlInvitationRepository::create_m
         lock_organization(sql, invitations.front().first.org_id);
         std::vector<std::pair<core::Invitation, bool>> out;
         for (const auto& [inv, mail] : invitations) {
-            out.push_back(create_in(sql, inv, mail, audit));
+            out.push_back(create_invitation_in(sql, inv, mail, audit));
         }
         tx.commit();
         return out;
@@ -347,7 +344,7 @@ void SqlInvitationRepository::accept(const core::Invitation& inv,
                                      const std::string& at,
                                      const core::UserRecord& account,
                                      std::int64_t expected_version,
-                                     const core::Grant& grant,
+                                     const std::optional<core::Grant>& grant,
                                      const core::Audit& audit) {
     with_write_session(db_, [&](soci::session& sql) {
         WriteTx tx(sql, db_);
@@ -376,7 +373,12 @@ void SqlInvitationRepository::accept(const core::Invitation& inv,
         } else if (expected_version > 0 && !users_.update_in(sql, account, expected_version, a)) {
             throw Error::conflict("the account was changed meanwhile; retry");
         }
-        add_grant_in(sql, grant, a);
+        if (grant) {
+            add_grant_in(sql, *grant, a);
+        }
+        sql << "UPDATE users SET access_pending = 0 WHERE org_id = :org AND id = :id AND "
+               "access_pending = 1",
+            soci::use(org, "org"), soci::use(user, "id");
         write_audit(sql, inv.org_id, audit);
         tx.commit();
     });

@@ -36,9 +36,10 @@ constexpr const char* kTouchToken = "UPDATE scim_tokens SET last_used = :at WHER
 // --- users ---------------------------------------------------------------------------------
 constexpr const char* kInsertUser =
     "INSERT INTO users (id, org_id, user_name, user_name_key, external_id, display_name, "
-    "display_name_key, active, document, version, created, last_modified, managed_by) VALUES "
-    "(:id, :org_id, :user_name, :user_name_key, :external_id, :display_name, :display_name_key, "
-    ":active, {doc}, :version, :created, :last_modified, :managed_by) RETURNING seq";
+    "display_name_key, active, document, version, created, last_modified, managed_by, "
+    "access_pending) VALUES (:id, :org_id, :user_name, :user_name_key, :external_id, "
+    ":display_name, :display_name_key, :active, {doc}, :version, :created, :last_modified, "
+    ":managed_by, :access_pending) RETURNING seq";
 constexpr const char* kUpdateUserSqlite =
     "UPDATE users SET user_name = :user_name, user_name_key = :user_name_key, "
     "external_id = :external_id, display_name = :display_name, "
@@ -57,9 +58,10 @@ constexpr const char* kInsertEmailById =
 // from committing; the new row's id comes from get_last_insert_id instead.
 constexpr const char* kInsertUserSqlite =
     "INSERT INTO users (id, org_id, user_name, user_name_key, external_id, display_name, "
-    "display_name_key, active, document, version, created, last_modified, managed_by) VALUES "
-    "(:id, :org_id, :user_name, :user_name_key, :external_id, :display_name, :display_name_key, "
-    ":active, :document, :version, :created, :last_modified, :managed_by)";
+    "display_name_key, active, document, version, created, last_modified, managed_by, "
+    "access_pending) VALUES (:id, :org_id, :user_name, :user_name_key, :external_id, "
+    ":display_name, :display_name_key, :active, :document, :version, :created, :last_modified, "
+    ":managed_by, :access_pending)";
 constexpr const char* kUpdateUser =
     "UPDATE users SET user_name = :user_name, user_name_key = :user_name_key, "
     "external_id = :external_id, display_name = :display_name, "
@@ -150,6 +152,7 @@ struct UserBinds {
         document, created, modified, managed_by;
     soci::indicator ext_ind, dn_ind, managed_ind;
     int active;
+    int access_pending;
     long long version;
 
     explicit UserBinds(const core::UserRecord& u)
@@ -168,6 +171,7 @@ struct UserBinds {
           dn_ind(u.display_name ? soci::i_ok : soci::i_null),
           managed_ind(u.managed_by ? soci::i_ok : soci::i_null),
           active(u.active ? 1 : 0),
+          access_pending(u.access_pending ? 1 : 0),
           version(u.version) {}
 };
 
@@ -188,6 +192,7 @@ void use_user_columns(soci::statement& st, UserBinds& b, bool insert) {
     st.exchange(soci::use(b.managed_by, b.managed_ind, "managed_by"));
     if (insert) {
         st.exchange(soci::use(b.created, "created"));
+        st.exchange(soci::use(b.access_pending, "access_pending"));
     }
 }
 
@@ -816,6 +821,15 @@ void SqlUserRepository::insert(const core::UserRecord& user, const core::Audit& 
 void SqlUserRepository::insert_in(soci::session& sql,
                                   const core::UserRecord& user,
                                   const core::Audit& audit) {
+    write_account(sql, user, audit);
+    if (user.invitation) {
+        create_invitation_in(sql, user.invitation->first, user.invitation->second, audit);
+    }
+}
+
+void SqlUserRepository::write_account(soci::session& sql,
+                                      const core::UserRecord& user,
+                                      const core::Audit& audit) {
     try {
         if (db_.backend() == Backend::kSqlite) {
             insert_sqlite(sql, user, audit);

@@ -12,6 +12,7 @@
 
 #include "scimd/core/access.hpp"
 #include "scimd/core/audit.hpp"
+#include "scimd/core/records.hpp"
 #include "scimd/store/database.hpp"
 
 namespace scimd::store {
@@ -117,6 +118,14 @@ void replace_source_grants_in(soci::session& sql,
                               core::GrantSource source,
                               const std::vector<core::Grant>& grants,
                               const core::Audit& audit);
+
+/// Inside a write transaction: stores the invitation with its mail unless the organization
+/// has a pending one of the same email and scope; returns the invitation kept and whether it
+/// is the new one.
+std::pair<core::Invitation, bool> create_invitation_in(soci::session& sql,
+                                                       const core::Invitation& invitation,
+                                                       const core::OutboxMail& mail,
+                                                       const core::Audit& audit);
 
 /// Inside a write transaction: stores a new grant, with its grant.added audit row.
 void add_grant_in(soci::session& sql, const core::Grant& grant, const core::Audit& audit);

@@ -448,6 +448,56 @@ TEST_P(Domains, IdpCreateAdoptsAnUnmanagedAccountOnAVerifiedDomain) {
     expect_scim_error(idp_create("yan@elsewhere.example"), 409, "uniqueness");
 }
 
+// DESIGN §2 rule 6, policy "invite" (the default), once the organization has verified a
+// domain: an IdP's account off the verified domains exists (the IdP gets its id) but has no
+// access until the person accepts the invitation mailed to its address.
+TEST_P(Domains, InvitePolicyHoldsAccessBackUntilTheAddressIsConfirmed) {
+    const auto added = call("POST", "/domains", {{"domain", "acme.example"}});
+    ASSERT_EQ(added.status, 201) << added.body;
+    const json::value d = added.json();
+    start_dns({"acme.example," + std::string(d.at("verification").at("value").as_string())});
+    ASSERT_EQ(call("POST", "/domains/" + std::string(d.at("id").as_string()) + "/verify").status,
+              200);
+    const auto idp_create = [&](const std::string& email) {
+        return client().post(
+            "/scim/v2/Users",
+            json::serialize(json::object{
+                {"schemas", json::array{"urn:ietf:params:scim:schemas:core:2.0:User"}},
+                {"userName", email},
+                {"emails", json::array{json::object{{"value", email}, {"primary", true}}}},
+                {"roles", json::array{json::object{{"value", "org:user"}}}}}));
+    };
+    const auto bob = idp_create("bob@elsewhere.example");
+    ASSERT_EQ(bob.status, 201) << bob.body;
+    const std::string bob_id(bob.json().at("id").as_string());
+    EXPECT_TRUE(grants_of(bob_id).empty()) << "held back until the address is confirmed";
+    const auto carl = idp_create("carl@acme.example");
+    ASSERT_EQ(carl.status, 201) << carl.body;
+    EXPECT_EQ(grants_of(std::string(carl.json().at("id").as_string())),
+              std::vector<std::string>{"org user scim_roles"})
+        << "on the verified domain: access at once";
+
+    app_->deliver_mail();
+    std::vector<std::string> mails;
+    for (const auto& e : std::filesystem::directory_iterator(mail_dir_)) {
+        std::ifstream in(e.path(), std::ios::binary);
+        mails.emplace_back(std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>());
+    }
+    ASSERT_EQ(mails.size(), 1U) << "one mail, to bob";
+    EXPECT_NE(mails[0].find("To: bob@elsewhere.example"), std::string::npos) << mails[0];
+    const std::size_t at = mails[0].find("/invitations/accept?token=");
+    ASSERT_NE(at, std::string::npos) << mails[0];
+    const std::size_t start = at + std::string("/invitations/accept?token=").size();
+    const std::string token = mails[0].substr(start, mails[0].find_first_of("\r\n", start) - start);
+    const auto accepted = make_client("")->request("POST", "/api/v1/public/invitations/accept",
+                                                   json::serialize(json::object{{"token", token}}),
+                                                   {{"Content-Type", "application/json"}});
+    ASSERT_EQ(accepted.status, 200) << accepted.body;
+    EXPECT_EQ(accepted.json().at("member"), json::value(bob_id));
+    EXPECT_EQ(grants_of(bob_id), std::vector<std::string>{"org user scim_roles"})
+        << "confirmed: the access the IdP gave counts, and the invitation added none";
+}
+
 INSTANTIATE_TEST_SUITE_P(Backends, Domains, ::testing::Values(Db::kSqlite, Db::kPostgres), db_name);
 
 }  // namespace

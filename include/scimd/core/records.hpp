@@ -4,6 +4,7 @@
 #include <optional>
 #include <string>
 #include <string_view>
+#include <utility>
 #include <vector>
 
 #include "scimd/core/access.hpp"
@@ -35,6 +36,49 @@ struct Organization {
     std::string name;
     std::string created;
     Plan plan;
+};
+
+/// An invitation to join an organization (site_id empty) or one site with a role. The
+/// stored status is pending, accepted or cancelled; a pending invitation past expires_at is
+/// expired (status_at), with no job needed to say so.
+struct Invitation {
+    std::string id;
+    std::string org_id;
+    std::string email;
+    std::string site_id;  ///< empty: the organization
+    std::string role;     ///< role_name() of a core::Role
+    std::string status = "pending";
+    std::string token_hash;  ///< SHA-256 of the link's secret; the secret is never stored
+    std::string created_by;  ///< the actor, as in the audit trail
+    std::string inviter;     ///< who invited, as the mail and the lookup name them
+    std::string created_at;
+    std::string expires_at;
+    int resent_count = 0;
+    std::optional<std::string> accepted_at;
+    std::optional<std::string> accepted_user_id;
+    std::optional<std::string> cancelled_at;
+
+    std::string status_at(std::string_view now) const {
+        return status == "pending" && expires_at <= now ? std::string("expired") : status;
+    }
+};
+
+/// A mail to send, written in the transaction of the change that sends it (the outbox);
+/// the delivery worker moves it to sent, or to dead after its last attempt.
+struct OutboxMail {
+    std::string id;
+    std::string org_id;
+    std::string kind;    ///< "invitation", "signup"
+    std::string ref_id;  ///< the invitation's (or sign-up's) id
+    std::string recipient;
+    std::string subject;
+    std::string body;
+    std::string status = "pending";  ///< pending, sent, dead
+    int attempts = 0;
+    std::string next_attempt_at;
+    std::optional<std::string> last_error;
+    std::string created_at;
+    std::optional<std::string> sent_at;
 };
 
 /// One email of an account, extracted from the document for indexed lookups.
@@ -69,6 +113,10 @@ struct UserRecord {
     /// empty keeps what is stored. Accounts that invitations, sign-ups or the command line
     /// made have none until an IdP adopts them.
     std::optional<std::string> managed_by;
+    /// An account that the policy "invite" holds back (DESIGN §2 rule 6): no access until the
+    /// person accepts `invitation`, which the insert writes (with its mail) in its transaction.
+    bool access_pending = false;
+    std::optional<std::pair<Invitation, OutboxMail>> invitation;
 };
 
 /// A member of a group as returned: a User or a Group of the same organization.
@@ -116,31 +164,6 @@ struct SignIn {
     std::optional<std::string> last_sign_in;  ///< nullopt: never
 };
 
-/// An invitation to join an organization (site_id empty) or one site with a role. The
-/// stored status is pending, accepted or cancelled; a pending invitation past expires_at is
-/// expired (status_at), with no job needed to say so.
-struct Invitation {
-    std::string id;
-    std::string org_id;
-    std::string email;
-    std::string site_id;  ///< empty: the organization
-    std::string role;     ///< role_name() of a core::Role
-    std::string status = "pending";
-    std::string token_hash;  ///< SHA-256 of the link's secret; the secret is never stored
-    std::string created_by;  ///< the actor, as in the audit trail
-    std::string inviter;     ///< who invited, as the mail and the lookup name them
-    std::string created_at;
-    std::string expires_at;
-    int resent_count = 0;
-    std::optional<std::string> accepted_at;
-    std::optional<std::string> accepted_user_id;
-    std::optional<std::string> cancelled_at;
-
-    std::string status_at(std::string_view now) const {
-        return status == "pending" && expires_at <= now ? std::string("expired") : status;
-    }
-};
-
 /// An email domain of an organization (DESIGN §1 Domain). It counts only once verified: the
 /// DNS TXT record `scimd-verification=<token>` at the domain was seen. Verified domains
 /// with auto_provision give their accounts the default grant (never owner).
@@ -171,24 +194,6 @@ struct Signup {
     std::string status = "pending";  ///< pending, confirmed
     std::string created_at;
     std::string expires_at;
-};
-
-/// A mail to send, written in the transaction of the change that sends it (the outbox);
-/// the delivery worker moves it to sent, or to dead after its last attempt.
-struct OutboxMail {
-    std::string id;
-    std::string org_id;
-    std::string kind;    ///< "invitation", "signup"
-    std::string ref_id;  ///< the invitation's (or sign-up's) id
-    std::string recipient;
-    std::string subject;
-    std::string body;
-    std::string status = "pending";  ///< pending, sent, dead
-    int attempts = 0;
-    std::string next_attempt_at;
-    std::optional<std::string> last_error;
-    std::string created_at;
-    std::optional<std::string> sent_at;
 };
 
 /// What a list request asks of a repository. The filter and sort are already resolved

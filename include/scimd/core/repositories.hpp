@@ -246,14 +246,16 @@ public:
                                              const Audit& audit) = 0;
     /// In one transaction: the invitation, still pending and unexpired at `at` with this
     /// link, becomes accepted by `account`, which is inserted (expected_version 0), updated
-    /// from that version (> 0) or left as it is (< 0: active already), and gets `grant`. Throws
+    /// from that version (> 0) or left as it is (< 0: active already), and gets `grant` (none
+    /// for an invitation that only confirms the address); an account held back by the
+    /// policy "invite" gets its access. Throws
     /// Error::conflict when the link was used or changed meanwhile, and the account write's errors
     /// (seats, uniqueness).
     virtual void accept(const Invitation& invitation,
                         const std::string& at,
                         const UserRecord& account,
                         std::int64_t expected_version,
-                        const Grant& grant,
+                        const std::optional<Grant>& grant,
                         const Audit& audit) = 0;
     /// The mail written for `ref_id`, newest first.
     virtual std::vector<OutboxMail> mail_of(const std::string& org_id,

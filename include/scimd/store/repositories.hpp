@@ -87,6 +87,7 @@ private:
     struct SqliteUpdate;
 
     void insert_many_postgres(const std::vector<core::UserRecord>& users);
+    void write_account(soci::session& sql, const core::UserRecord& user, const core::Audit& audit);
     void insert_sqlite(soci::session& sql, const core::UserRecord& user, const core::Audit& audit);
     bool update_sqlite(soci::session& sql,
                        const core::UserRecord& user,
@@ -241,7 +242,7 @@ public:
                 const std::string& at,
                 const core::UserRecord& account,
                 std::int64_t expected_version,
-                const core::Grant& grant,
+                const std::optional<core::Grant>& grant,
                 const core::Audit& audit) override;
     std::vector<core::OutboxMail> mail_of(const std::string& org_id,
                                           const std::string& ref_id) override;
