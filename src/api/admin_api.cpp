@@ -1465,8 +1465,7 @@ private:
     }
 
     std::string expiry(const core::Organization& org) const {
-        return core::format_time(ctx_.clock.now() +
-                                 std::chrono::hours(24 * std::max(1, org.plan.invitation_days)));
+        return core::invitation_expiry(ctx_.clock.now(), org.plan.invitation_days);
     }
 
     json::object invitation_json(const core::Invitation& inv) const {

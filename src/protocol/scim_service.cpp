@@ -981,8 +981,7 @@ private:
         inv.created_by = "scim_token:" + token_id_;
         inv.inviter = org.name + "'s identity provider";
         inv.created_at = core::format_time(t);
-        inv.expires_at =
-            core::format_time(t + std::chrono::hours(24 * std::max(1, org.plan.invitation_days)));
+        inv.expires_at = core::invitation_expiry(t, org.plan.invitation_days);
         std::string base = ctx_.base_url;
         if (base.ends_with(kScimPrefix)) {
             base.resize(base.size() - kScimPrefix.size());

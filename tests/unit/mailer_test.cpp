@@ -12,6 +12,7 @@
 #include <gtest/gtest.h>
 
 #include "scimd/core/mail.hpp"
+#include "scimd/core/records.hpp"
 #include "scimd/util/crypto.hpp"
 
 namespace scimd::test {
@@ -143,6 +144,24 @@ TEST(InvitationMail, NamesEverythingThePersonNeeds) {
     const std::string msg =
         core::rfc5322_message("a@b.example", "c@d.example", {"Zoë invited you", "x"}, "d", "id");
     EXPECT_NE(msg.find("Subject: =?UTF-8?B?"), std::string::npos) << msg;
+}
+
+// Expiry arithmetic: whole days of 24 hours in UTC from the moment the invitation is made
+// (7 by default, at least 1), and an invitation is expired from its expiry on, with no job.
+TEST(InvitationExpiry, WholeDaysFromNowAndExpiredFromTheExpiryOn) {
+    const chr::system_clock::time_point made =
+        chr::sys_days(chr::year{2026} / chr::March / 28) + chr::hours(23) + chr::minutes(30);
+    EXPECT_EQ(core::invitation_expiry(made, 7), "2026-04-04T23:30:00.000Z");
+    EXPECT_EQ(core::invitation_expiry(made, 30), "2026-04-27T23:30:00.000Z");
+    EXPECT_EQ(core::invitation_expiry(made, 0), "2026-03-29T23:30:00.000Z") << "at least a day";
+    core::Invitation inv;
+    inv.expires_at = core::invitation_expiry(made, 7);
+    EXPECT_EQ(inv.status_at("2026-04-04T23:29:59.999Z"), "pending");
+    EXPECT_EQ(inv.status_at("2026-04-04T23:30:00.000Z"), "expired");
+    inv.status = "accepted";
+    EXPECT_EQ(inv.status_at("2027-01-01T00:00:00.000Z"), "accepted") << "only pending expires";
+    inv.status = "cancelled";
+    EXPECT_EQ(inv.status_at("2027-01-01T00:00:00.000Z"), "cancelled");
 }
 
 }  // namespace

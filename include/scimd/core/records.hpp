@@ -1,5 +1,6 @@
 #pragma once
 
+#include <chrono>
 #include <cstdint>
 #include <optional>
 #include <string>
@@ -62,6 +63,10 @@ struct Invitation {
         return status == "pending" && expires_at <= now ? std::string("expired") : status;
     }
 };
+
+/// When an invitation made at `now` stops working: `days` (the plan's invitation_days, at
+/// least 1) whole days later, as format_time writes it.
+std::string invitation_expiry(std::chrono::system_clock::time_point now, int days);
 
 /// A mail to send, written in the transaction of the change that sends it (the outbox);
 /// the delivery worker moves it to sent, or to dead after its last attempt.
