@@ -176,8 +176,11 @@ namespace {
 
 class Handler {
 public:
-    Handler(const ScimContext& ctx, const TokenCache& cache, const Request& req)
-        : ctx_(ctx), cache_(cache), req_(req) {}
+    Handler(const ScimContext& ctx,
+            const TokenCache& cache,
+            const PolicyCache& policies,
+            const Request& req)
+        : ctx_(ctx), cache_(cache), policies_(policies), req_(req) {}
 
     Response run() {
         org_ = authenticate();
@@ -235,7 +238,7 @@ private:
         if (!token) {
             token = ctx_.tokens.find_by_hash(hash);
             if (token) {
-                cache_.put(*token);
+                cache_.put(token->hash, *token);
             }
         }
         // The lookup is by hash; the comparison below is constant-time all the same.
@@ -256,7 +259,7 @@ private:
             try {
                 token->last_used = core::format_time(now);
                 ctx_.tokens.touch(token->id, *token->last_used);
-                cache_.put(*token);
+                cache_.put(token->hash, *token);
             } catch (const std::exception&) {
             }
         }
@@ -913,7 +916,16 @@ private:
         if (ctx_.orgs == nullptr || ctx_.domains == nullptr) {
             return false;
         }
-        const auto found = verified_domain(u);
+        const std::vector<std::string> domains = domains_of(u);
+        if (domains.empty()) {
+            return false;
+        }
+        std::optional<core::DomainPolicy> policy = policies_.get(org_);
+        if (!policy) {
+            policy = ctx_.domains->policy(org_);
+            policies_.put(org_, *policy);
+        }
+        const auto found = policy->any_verified ? verified_domain(u) : std::nullopt;
         if (found && found->auto_provision) {
             core::Grant g;
             g.id = util::uuid_v4();
@@ -927,31 +939,23 @@ private:
             g.created_by = "domain:" + found->id;
             u.domain_grants = std::vector<core::Grant>{g};
         }
-        const std::vector<std::string> domains = domains_of(u);
-        if (!found && !domains.empty()) {
-            const auto org = ctx_.orgs->find(org_);
-            if (org && org->plan.unverified_domain_policy == "reject") {
-                throw Error::invalid_value("the email domain " + domains.front() +
-                                           " is not verified for this organization, whose "
-                                           "policy refuses accounts on unverified domains");
-            }
-            // "invite": once the organization has verified a domain, an account off its
-            // domains exists (the IdP gets its id) but has no access until the person
-            // accepts the invitation mailed to its address.
-            if (org && org->plan.unverified_domain_policy == "invite" && has_verified_domain()) {
-                if (const auto email =
-                        core::normalize_email(u.emails.empty() ? u.user_name : primary_email(u))) {
-                    hold_back(u, *org, *email);
-                }
-            }
+        if (found) {
+            return true;
         }
-        return found.has_value();
-    }
-
-    bool has_verified_domain() const {
-        for (const core::Domain& d : ctx_.domains->list(org_)) {
-            if (d.verified_at) {
-                return true;
+        if (policy->unverified_domain_policy == "reject") {
+            throw Error::invalid_value("the email domain " + domains.front() +
+                                       " is not verified for this organization, whose policy "
+                                       "refuses accounts on unverified domains");
+        }
+        // "invite": once the organization has verified a domain, an account off its domains
+        // exists (the IdP gets its id) but has no access until the person accepts the
+        // invitation mailed to its address.
+        if (policy->unverified_domain_policy == "invite" && policy->any_verified) {
+            const auto org = ctx_.orgs->find(org_);
+            const auto email =
+                core::normalize_email(u.emails.empty() ? u.user_name : primary_email(u));
+            if (org && email) {
+                hold_back(u, *org, *email);
             }
         }
         return false;
@@ -1302,6 +1306,7 @@ public:
 private:
     const ScimContext& ctx_;
     const TokenCache& cache_;
+    const PolicyCache& policies_;
     const Request& req_;
     std::string org_;
     std::string token_id_;
@@ -1310,31 +1315,8 @@ private:
 
 }  // namespace
 
-std::optional<core::ScimToken> TokenCache::get(const std::string& hash) const {
-    if (ttl_.count() <= 0) {
-        return std::nullopt;
-    }
-    std::lock_guard lock(mutex_);
-    auto it = entries_.find(hash);
-    if (it == entries_.end() || std::chrono::steady_clock::now() - it->second.second > ttl_) {
-        return std::nullopt;
-    }
-    return it->second.first;
-}
-
-void TokenCache::put(const core::ScimToken& token) const {
-    if (ttl_.count() <= 0) {
-        return;
-    }
-    std::lock_guard lock(mutex_);
-    if (entries_.size() >= kMaxEntries) {
-        entries_.clear();  // many distinct tokens at once: start over rather than grow
-    }
-    entries_[token.hash] = {token, std::chrono::steady_clock::now()};
-}
-
 Response ScimService::handle(const Request& req) const {
-    Handler h(ctx_, tokens_, req);
+    Handler h(ctx_, tokens_, policies_, req);
     try {
         return h.run();
     } catch (const Error& e) {

@@ -215,6 +215,20 @@ bool SqlDomainRepository::remove(const std::string& org_id,
     });
 }
 
+core::DomainPolicy SqlDomainRepository::policy(const std::string& org_id) {
+    return with_session(db_, [&](soci::session& sql) {
+        std::string org = org_id;
+        core::DomainPolicy p;
+        long long verified = 0;
+        sql << "SELECT o.unverified_domain_policy, (SELECT COUNT(*) FROM domains d WHERE "
+               "d.org_id = o.id AND d.verified_at IS NOT NULL) FROM organizations o WHERE o.id = "
+               ":org",
+            soci::use(org, "org"), soci::into(p.unverified_domain_policy), soci::into(verified);
+        p.any_verified = verified > 0;
+        return p;
+    });
+}
+
 std::optional<core::Domain> SqlDomainRepository::find_verified_anywhere(const std::string& domain) {
     return with_session(db_, [&](soci::session& sql) -> std::optional<core::Domain> {
         std::string name = domain;

@@ -19,6 +19,7 @@
 #include <arpa/inet.h>
 #include <fcntl.h>
 #include <netinet/in.h>
+#include <sys/prctl.h>
 #include <sys/socket.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -88,6 +89,7 @@ protected:
         argv.push_back(nullptr);
         dns_pid_ = ::fork();
         if (dns_pid_ == 0) {
+            ::prctl(PR_SET_PDEATHSIG, SIGTERM);  // gone with the test, even if it crashes
             const int null = ::open("/dev/null", O_WRONLY);
             ::dup2(null, STDOUT_FILENO);
             ::dup2(null, STDERR_FILENO);

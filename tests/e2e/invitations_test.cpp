@@ -29,6 +29,7 @@
 #include "e2e/fixture.hpp"
 #include <arpa/inet.h>
 #include <netinet/in.h>
+#include <sys/prctl.h>
 #include <sys/socket.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -1258,6 +1259,7 @@ protected:
         const std::string listen = "127.0.0.1:" + std::to_string(smtp_port_);
         smtp_pid_ = ::fork();
         if (smtp_pid_ == 0) {
+            ::prctl(PR_SET_PDEATHSIG, SIGTERM);  // gone with the test, even if it crashes
             ::execl("/usr/bin/python3", "python3", "-m", "aiosmtpd", "-n", "-l", listen.c_str(),
                     "-c", "aiosmtpd.handlers.Mailbox", box_.c_str(), static_cast<char*>(nullptr));
             ::_exit(127);

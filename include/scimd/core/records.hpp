@@ -187,6 +187,13 @@ struct Domain {
     std::string txt_record() const { return "scimd-verification=" + token; }
 };
 
+/// What an account's email domain decides at an organization (DESIGN §2 rule 6): its policy
+/// for unverified domains, and whether it has verified any domain at all.
+struct DomainPolicy {
+    std::string unverified_domain_policy = "invite";
+    bool any_verified = false;
+};
+
 /// A self-registration on a verified domain with automatic provisioning: pending until its
 /// link is followed (confirmed) or expires.
 struct Signup {

@@ -282,6 +282,8 @@ public:
     /// Sets auto-provisioning and the default grant.
     virtual bool update_settings(const Domain& domain, const Audit& audit) = 0;
     virtual bool remove(const std::string& org_id, const std::string& id, const Audit& audit) = 0;
+    /// The organization's policy for unverified domains and whether it has verified any.
+    virtual DomainPolicy policy(const std::string& org_id) = 0;
     /// The verified domain `domain` of whichever organization holds it.
     virtual std::optional<Domain> find_verified_anywhere(const std::string& domain) = 0;
 };

@@ -34,24 +34,50 @@ struct ScimContext {
     core::DomainRepository* domains = nullptr;
 };
 
-/// Recently verified tokens, keyed by the hash of the secret (never the secret), so that
-/// requests don't each read their token's row. Bounded; thread-safe.
-class TokenCache {
+/// Values read recently, kept for a TTL so that requests don't each read them again: tokens
+/// keyed by the hash of the secret (never the secret), organizations' domain policies by
+/// organization id. A TTL of zero keeps nothing. Bounded; thread-safe.
+template <typename V>
+class TtlCache {
 public:
-    explicit TokenCache(std::chrono::milliseconds ttl) : ttl_(ttl) {}
+    explicit TtlCache(std::chrono::milliseconds ttl) : ttl_(ttl) {}
 
-    /// The token, if it was put less than the TTL ago.
-    std::optional<core::ScimToken> get(const std::string& hash) const;
-    void put(const core::ScimToken& token) const;
+    /// The value, if it was put less than the TTL ago.
+    std::optional<V> get(const std::string& key) const {
+        if (ttl_.count() <= 0) {
+            return std::nullopt;
+        }
+        std::lock_guard lock(mutex_);
+        auto it = entries_.find(key);
+        if (it == entries_.end() || std::chrono::steady_clock::now() - it->second.second > ttl_) {
+            return std::nullopt;
+        }
+        return it->second.first;
+    }
+
+    void put(const std::string& key, const V& value) const {
+        if (ttl_.count() <= 0) {
+            return;
+        }
+        std::lock_guard lock(mutex_);
+        if (entries_.size() >= kMaxEntries) {
+            entries_.clear();  // many distinct keys at once: start over rather than grow
+        }
+        entries_[key] = {value, std::chrono::steady_clock::now()};
+    }
 
 private:
     static constexpr std::size_t kMaxEntries = 10000;
     std::chrono::milliseconds ttl_;
     mutable std::mutex mutex_;
-    mutable std::unordered_map<std::string,
-                               std::pair<core::ScimToken, std::chrono::steady_clock::time_point>>
+    mutable std::unordered_map<std::string, std::pair<V, std::chrono::steady_clock::time_point>>
         entries_;
 };
+
+using TokenCache = TtlCache<core::ScimToken>;
+/// DESIGN §2 rule 6 reads an organization's domain policy on every account create; a plan or
+/// domain change is seen within the TTL.
+using PolicyCache = TtlCache<core::DomainPolicy>;
 
 /// The path prefix the SCIM endpoints are served under.
 inline constexpr std::string_view kScimPrefix = "/scim/v2";
@@ -61,7 +87,8 @@ inline constexpr std::string_view kScimPrefix = "/scim/v2";
 /// layer turns it into a response with error_response().
 class ScimService {
 public:
-    explicit ScimService(ScimContext ctx) : ctx_(std::move(ctx)), tokens_(ctx_.token_cache_ttl) {}
+    explicit ScimService(ScimContext ctx)
+        : ctx_(std::move(ctx)), tokens_(ctx_.token_cache_ttl), policies_(ctx_.token_cache_ttl) {}
 
     /// Handles a request whose path starts with kScimPrefix.
     Response handle(const Request& req) const;
@@ -69,6 +96,7 @@ public:
 private:
     ScimContext ctx_;
     TokenCache tokens_;
+    PolicyCache policies_;
 };
 
 /// The RFC 7644 §3.12 body for an error, with a JSON media type chosen from `req`'s Accept.

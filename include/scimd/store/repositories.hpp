@@ -269,6 +269,7 @@ public:
                 const std::string& id,
                 const core::Audit& audit) override;
     std::optional<core::Domain> find_verified_anywhere(const std::string& domain) override;
+    core::DomainPolicy policy(const std::string& org_id) override;
 
 private:
     Database& db_;
