@@ -29,7 +29,7 @@ constexpr const char* kUsage = R"(usage: scimd COMMAND [OPTIONS]
          [--threads N] [--workers N] [--body-limit BYTES] [--token-cache-seconds N]
          [--no-access-log] [--mail-transport file|smtp] [--mail-dir DIR]
          [--mail-from ADDRESS] [--smtp-url smtp://HOST:PORT] [--smtp-user USER]
-         [--smtp-password PASSWORD] [--dns-server IP[:PORT]]
+         [--smtp-password PASSWORD] [--smtp-ca-file FILE] [--dns-server IP[:PORT]]
                                            mail (invitations) goes to one .eml file per
                                            mail under --mail-dir (data/mail) by default;
                                            --dns-server answers domain verification
@@ -267,6 +267,7 @@ int serve(Options& o) {
     mail.smtp_url = o.get("smtp-url").value_or("");
     mail.smtp_user = o.get("smtp-user").value_or("");
     mail.smtp_password = o.get("smtp-password").value_or("");
+    mail.smtp_ca_file = o.get("smtp-ca-file").value_or("");
     const std::string dns_server = o.get("dns-server").value_or("");
     o.check_all_used();
     try {

@@ -42,8 +42,9 @@ void Mailer::send(const core::OutboxMail& m) {
     const std::string message = core::rfc5322_message(
         config_.from, m.recipient, {m.subject, m.body}, mail_date(clock_.now()), m.id + "@scimd");
     if (config_.transport == "smtp") {
-        util::smtp_send({config_.smtp_url, config_.smtp_user, config_.smtp_password}, config_.from,
-                        m.recipient, message);
+        util::smtp_send({config_.smtp_url, config_.smtp_user, config_.smtp_password,
+                         config_.smtp_ca_file, config_.smtp_timeout_seconds},
+                        config_.from, m.recipient, message);
         return;
     }
     namespace fs = std::filesystem;

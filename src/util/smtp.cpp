@@ -56,6 +56,9 @@ void smtp_send(const SmtpSettings& s,
     curl_easy_setopt(c, CURLOPT_ERRORBUFFER, error);
     curl_easy_setopt(c, CURLOPT_TIMEOUT, s.timeout_seconds);
     curl_easy_setopt(c, CURLOPT_NOSIGNAL, 1L);
+    if (!s.ca_file.empty()) {
+        curl_easy_setopt(c, CURLOPT_CAINFO, s.ca_file.c_str());
+    }
     if (!s.user.empty()) {
         // Credentials never cross the network in clear text.
         curl_easy_setopt(c, CURLOPT_USE_SSL, static_cast<long>(CURLUSESSL_ALL));

@@ -1228,7 +1228,7 @@ TEST_P(Invitations, BulkCsvIsReviewedThenAppliedAllOrNone) {
 // Delivery through a real SMTP server on loopback: Debian's python3-aiosmtpd, which keeps
 // every message it accepts in a Maildir.
 class SmtpDelivery : public Invitations {
-protected:
+public:
     static int free_port() {
         const int fd = ::socket(AF_INET, SOCK_STREAM, 0);
         sockaddr_in a{};
@@ -1252,6 +1252,7 @@ protected:
         return ok;
     }
 
+protected:
     void SetUp() override {
         box_ =
             (std::filesystem::temp_directory_path() / ("scimd-smtp-" + util::uuid_v4())).string();
@@ -1337,6 +1338,104 @@ TEST_P(SmtpDelivery, AFailedDeliveryIsVisibleOnTheInvitation) {
 }
 
 INSTANTIATE_TEST_SUITE_P(Sqlite, SmtpDelivery, ::testing::Values(Db::kSqlite), db_name);
+
+// Delivery with STARTTLS and authentication, as a mail provider asks for: the server
+// (tests/support/smtp_server.py on python3-aiosmtpd) refuses AUTH before STARTTLS and
+// anything before AUTH, and presents the test CA's certificate for localhost.
+class SmtpTlsDelivery : public Invitations {
+protected:
+    void SetUp() override {
+        box_ =
+            (std::filesystem::temp_directory_path() / ("scimd-smtps-" + util::uuid_v4())).string();
+        port_ = SmtpDelivery::free_port();
+        const std::string script = std::string(SCIMD_SOURCE_DIR) + "/tests/support/smtp_server.py";
+        const std::string port = std::to_string(port_);
+        const Certs& tls = certs();  // made here: the child must not make them anew
+        pid_ = ::fork();
+        if (pid_ == 0) {
+            ::prctl(PR_SET_PDEATHSIG, SIGTERM);  // gone with the test, even if it crashes
+            ::execl("/usr/bin/python3", "python3", script.c_str(), port.c_str(), box_.c_str(),
+                    tls.cert.c_str(), tls.key.c_str(), "scimd", "s3cret",
+                    static_cast<char*>(nullptr));
+            ::_exit(127);
+        }
+        ASSERT_GT(pid_, 0);
+        for (int i = 0; i < 100 && !SmtpDelivery::accepting(port_); ++i) {
+            std::this_thread::sleep_for(std::chrono::milliseconds(100));
+        }
+        ASSERT_TRUE(SmtpDelivery::accepting(port_)) << "tests/support/smtp_server.py did not start";
+        Invitations::SetUp();
+    }
+
+    void adjust_mail(app::MailConfig& mail) const override {
+        mail.transport = "smtp";
+        mail.smtp_url = "smtp://localhost:" + std::to_string(port_);
+        mail.smtp_user = "scimd";
+        mail.smtp_password = password_;
+        mail.smtp_ca_file = certs().ca;
+        mail.smtp_timeout_seconds = 3;
+        mail.from = "team@scimd.example";
+    }
+
+    void TearDown() override {
+        Invitations::TearDown();
+        if (pid_ > 0) {
+            ::kill(pid_, SIGTERM);
+            ::waitpid(pid_, nullptr, 0);
+        }
+        std::error_code ignored;
+        std::filesystem::remove_all(box_, ignored);
+    }
+
+    std::size_t received() const {
+        std::error_code ec;
+        std::size_t n = 0;
+        for (std::filesystem::directory_iterator it(box_ + "/new", ec), end; !ec && it != end;
+             it.increment(ec)) {
+            ++n;
+        }
+        return n;
+    }
+
+    std::string box_;
+    std::string password_ = "s3cret";
+    int port_ = 0;
+    pid_t pid_ = -1;
+};
+
+TEST_P(SmtpTlsDelivery, MailGoesOutOverStartTlsWithAuthentication) {
+    const Invite inv = invite_ok(owner_, "kim@agency.example", "viewer");
+    ASSERT_FALSE(inv.id.empty());
+    app_->deliver_mail();
+    EXPECT_EQ(received(), 1U);
+    EXPECT_EQ(invitation_of(inv.id).at("mail").at("status"), json::value("sent"));
+}
+
+class SmtpTlsWrongPassword : public SmtpTlsDelivery {
+protected:
+    void SetUp() override {
+        password_ = "wrong";
+        SmtpTlsDelivery::SetUp();
+    }
+};
+
+// A wrong password: the server does not take the mail (aiosmtpd 1.4 leaves the client waiting
+// after the refused login, so the attempt ends at the SMTP timeout), and the invitation shows
+// the failed attempt and waits for the next one.
+TEST_P(SmtpTlsWrongPassword, AFailedLoginIsVisibleOnTheInvitation) {
+    const Invite inv = invite_ok(owner_, "kim@agency.example", "viewer");
+    ASSERT_FALSE(inv.id.empty());
+    app_->deliver_mail();
+    EXPECT_EQ(received(), 0U);
+    const json::object j = invitation_of(inv.id);
+    const json::object& m = j.at("mail").as_object();
+    EXPECT_EQ(m.at("status"), json::value("pending")) << json::serialize(j);
+    EXPECT_NE(text(m, "last_error").find("SMTP delivery failed"), std::string::npos)
+        << json::serialize(j);
+}
+
+INSTANTIATE_TEST_SUITE_P(Sqlite, SmtpTlsDelivery, ::testing::Values(Db::kSqlite), db_name);
+INSTANTIATE_TEST_SUITE_P(Sqlite, SmtpTlsWrongPassword, ::testing::Values(Db::kSqlite), db_name);
 
 INSTANTIATE_TEST_SUITE_P(Backends,
                          Invitations,

@@ -16,6 +16,9 @@ struct MailConfig {
     std::string smtp_url;  ///< smtp://host:port or smtps://host:port
     std::string smtp_user;
     std::string smtp_password;
+    /// Certificates to trust for the SMTP server's TLS; empty: the system's.
+    std::string smtp_ca_file;
+    long smtp_timeout_seconds = 30;  ///< one delivery attempt at most
     std::string from = "no-reply@scimd.localhost";
     int max_attempts = 5;  ///< then the mail is dead
 };

@@ -10,6 +10,7 @@ struct SmtpSettings {
         url;  ///< smtp://host:port (STARTTLS when offered, required with a user) or smtps://
     std::string user;
     std::string password;
+    std::string ca_file;  ///< certificates to trust for TLS; empty: the system's
     long timeout_seconds = 30;
 };
 
