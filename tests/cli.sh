@@ -100,6 +100,8 @@ check "an invalid row stops the whole file (exit 1)" [ $status -eq 1 ]
 check "--partial applies the valid rows" grep -q "^2	created	kim@globex.example" "$work/out"
 check "--partial says how many" grep -q "applied: 1 invitations" "$work/err"
 check "the invitation is in the audit trail as the CLI's" grep -q "invitation.created" <("$scimd" audit --db "$db" --org Globex --actor cli)
+check "review lists invitations pending for 0 days" grep -q "kim@globex.example	site:" <("$scimd" review --db "$db" --org Globex --pending-days 0)
+check "review leaves out invitations younger than the days asked" bash -c "! \"$scimd\" review --db '$db' --org Globex --pending-days 3 | grep -q kim@globex.example"
 key=$("$scimd" apikey create --db "$db" --org Globex --account ANN@globex.example --name laptop 2>"$work/err")
 check "apikey create prints the secret alone" grep -Eq '^scimdk_[A-Za-z0-9_-]{43}$' <<<"$key"
 "$scimd" apikey create --db "$db" --org Globex --account bo@globex.example --name x >/dev/null 2>"$work/err"; status=$?

@@ -61,9 +61,10 @@ constexpr const char* kUsage = R"(usage: scimd COMMAND [OPTIONS]
                                            prints the new domain's id, and on stderr the
                                            DNS TXT record that verifies it
   domain list --db URL --org NAME_OR_ID
-  review --db URL --org NAME_OR_ID [--inactive-days N] [--expiring-days N]
-                                           members not signed in for N days (30), grants
-                                           expiring within N days (14), owners and admins
+  review --db URL --org NAME_OR_ID [--inactive-days N] [--expiring-days N] [--pending-days N]
+                                           invitations pending for N days (3), members not
+                                           signed in for N days (30), grants expiring within
+                                           N days (14), owners and admins
   audit --db URL --org NAME_OR_ID [--from TIME] [--to TIME] [--actor A] [--action A]
         [--target ID] [--count N]          the audit trail, oldest first, tab-separated
 
@@ -679,8 +680,9 @@ int review_command(Options& o) {
     const std::string org_key = o.require("org");
     const std::size_t inactive = o.number("inactive-days", 30);
     const std::size_t expiring = o.number("expiring-days", 14);
-    if (inactive > 3650 || expiring > 3650) {
-        throw UsageError("--inactive-days and --expiring-days are at most 3650");
+    const std::size_t pending = o.number("pending-days", 3, true);
+    if (inactive > 3650 || expiring > 3650 || pending > 3650) {
+        throw UsageError("--inactive-days, --expiring-days and --pending-days are at most 3650");
     }
     o.require("db");
     o.check_all_used();
@@ -690,6 +692,16 @@ int review_command(Options& o) {
     const std::string now = core::format_time(t);
     store::SqlUserRepository users(*db);
     store::SqlAccessRepository access(*db);
+    store::SqlInvitationRepository invitations(*db, users);
+    std::cout << "# invitations pending for " << pending << " days\n";
+    const std::string sent_before = core::format_time(t - std::chrono::hours(24 * pending));
+    for (const auto& inv : invitations.list(org.id, "pending", "", now, 1000)) {
+        if (inv.created_at <= sent_before) {
+            std::cout << inv.id << '\t' << inv.email << '\t'
+                      << (inv.site_id.empty() ? "org" : "site:" + inv.site_id) << '\t' << inv.role
+                      << '\t' << inv.created_at << '\n';
+        }
+    }
     std::cout << "# not signed in for " << inactive << " days\n";
     for (const auto& s : users.not_signed_in_since(
              org.id, core::format_time(t - std::chrono::hours(24 * inactive)), 1000)) {

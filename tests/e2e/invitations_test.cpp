@@ -1225,6 +1225,44 @@ TEST_P(Invitations, BulkCsvIsReviewedThenAppliedAllOrNone) {
                      "unsupported_media_type");
 }
 
+// The access review lists invitations nobody acted on for N days (issue 4 §6).
+TEST_P(Invitations, AccessReviewListsInvitationsPendingForDays) {
+    const Invite fresh = invite_ok(owner_, "new@corp.example", "viewer");
+    ASSERT_FALSE(fresh.id.empty());
+    store::SqlUserRepository users(app_->database());
+    store::SqlInvitationRepository repo(app_->database(), users);
+    core::Invitation old;
+    old.id = util::uuid_v4();
+    old.org_id = org_id_;
+    old.email = "slow@corp.example";
+    old.role = "user";
+    old.token_hash = util::sha256_hex("scimdi_slow");
+    old.created_by = "test";
+    old.inviter = "Olivia Owner";
+    const auto t = std::chrono::system_clock::now();
+    old.created_at = core::format_time(t - std::chrono::hours(24 * 5));
+    old.expires_at = core::format_time(t + std::chrono::hours(24 * 2));
+    core::OutboxMail m;
+    m.id = util::uuid_v4();
+    m.org_id = org_id_;
+    m.kind = "invitation";
+    m.ref_id = old.id;
+    m.recipient = old.email;
+    m.subject = m.body = "x";
+    m.next_attempt_at = m.created_at = old.created_at;
+    ASSERT_TRUE(repo.create(old, m, core::Audit{}).second);
+    const auto review = call(owner_.key, "GET", "/access-review?pending_days=3");
+    ASSERT_EQ(review.status, 200) << review.body;
+    const json::value r = review.json();
+    Ids listed;
+    for (const auto& i : r.at("pending_invitations").as_array()) {
+        listed.emplace_back(i.at("id").as_string());
+    }
+    EXPECT_EQ(listed, Ids{old.id}) << "five days pending; the fresh one is not";
+    const auto wide = call(owner_.key, "GET", "/access-review?pending_days=6");
+    EXPECT_TRUE(wide.json().at("pending_invitations").as_array().empty()) << wide.body;
+}
+
 // Delivery through a real SMTP server on loopback: Debian's python3-aiosmtpd, which keeps
 // every message it accepts in a Maildir.
 class SmtpDelivery : public Invitations {
