@@ -224,6 +224,7 @@ void Database::run_write(const std::function<void(soci::session&)>& job) {
         auto w = std::make_unique<Writer>();
         open_connection(w->session, backend_, connection_);
         w->thread = std::thread([this, raw = w.get()] { raw->run(*this); });
+        started_writer_.store(w.get(), std::memory_order_release);
         writer_ = std::move(w);
     });
     Writer::Job mine{&job};
@@ -242,7 +243,8 @@ void Database::run_write(const std::function<void(soci::session&)>& job) {
 }
 
 bool Database::is_writer(const soci::session& sql) const noexcept {
-    return writer_ && &writer_->session == &sql;
+    const Writer* w = started_writer_.load(std::memory_order_acquire);
+    return w != nullptr && &w->session == &sql;
 }
 
 Database::Database(const DatabaseUrl& url, std::size_t size)

@@ -1,5 +1,6 @@
 #pragma once
 
+#include <atomic>
 #include <cstddef>
 #include <functional>
 #include <memory>
@@ -69,6 +70,7 @@ private:
     std::mutex write_mutex_;
     std::once_flag writer_once_;
     std::unique_ptr<Writer> writer_;
+    std::atomic<Writer*> started_writer_{nullptr};  // read by is_writer() on any thread
 };
 
 }  // namespace scimd::store
