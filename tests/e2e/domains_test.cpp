@@ -448,6 +448,27 @@ TEST_P(Domains, IdpCreateAdoptsAnUnmanagedAccountOnAVerifiedDomain) {
     // Off the verified domains, an unmanaged account is not adopted.
     invited_member("yan@elsewhere.example");
     expect_scim_error(idp_create("yan@elsewhere.example"), 409, "uniqueness");
+
+    // The lookup way (Okta, Entra): the IdP finds the account by userName and writes it;
+    // from then on the IdP manages it, and a create of the same userName is a conflict.
+    const std::string uma = invited_member("uma@acme.example");
+    const auto found =
+        client().get("/scim/v2/Users?filter=" + url_encode(R"(userName eq "uma@acme.example")"));
+    ASSERT_EQ(found.status, 200) << found.body;
+    const json::value listed = found.json();
+    ASSERT_EQ(listed.at("totalResults"), json::value(1)) << found.body;
+    EXPECT_EQ(listed.at("Resources").as_array()[0].at("id"), json::value(uma));
+    const auto put = client().request(
+        "PUT", "/scim/v2/Users/" + uma,
+        json::serialize(json::object{
+            {"schemas", json::array{"urn:ietf:params:scim:schemas:core:2.0:User"}},
+            {"userName", "uma@acme.example"},
+            {"externalId", "okta-uma"},
+            {"emails",
+             json::array{json::object{{"value", "uma@acme.example"}, {"primary", true}}}}}),
+        {{"Content-Type", "application/scim+json"}});
+    ASSERT_EQ(put.status, 200) << put.body;
+    expect_scim_error(idp_create("uma@acme.example"), 409, "uniqueness");
 }
 
 // DESIGN §2 rule 6, policy "invite" (the default), once the organization has verified a
