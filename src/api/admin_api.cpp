@@ -1138,6 +1138,30 @@ private:
                                                {"owners_and_admins", std::move(privileged)}});
     }
 
+    // A new, active account of the organization for a person who joins by mail (an
+    // invitation or a sign-up): userName and work email are the address.
+    core::UserRecord new_account(const std::string& email, const std::string& name) const {
+        json::object body{{"schemas", json::array{"urn:ietf:params:scim:schemas:core:2.0:User"}},
+                          {"userName", email},
+                          {"emails", json::array{json::object{
+                                         {"value", email}, {"primary", true}, {"type", "work"}}}},
+                          {"active", true}};
+        if (!name.empty()) {
+            body["displayName"] = name;
+        }
+        const auto& registry = protocol::SchemaRegistry::builtin();
+        json::object doc =
+            protocol::normalize_resource(body, registry, *registry.resource_type("User"));
+        core::UserRecord account;
+        account.org_id = org_;
+        account.id = util::uuid_v4();
+        protocol::prepare_user_record(doc, account);
+        account.document = json::serialize(doc);
+        account.version = 1;
+        account.created = account.last_modified = now();
+        return account;
+    }
+
     // --- self-registration (DESIGN §3 public endpoints) -------------------------------------
     static constexpr int kSignupHours = 24;
 
@@ -1228,35 +1252,8 @@ private:
             throw CodedError(410, "gone",
                              "the organization no longer takes sign-ups on this domain");
         }
-        json::object body{
-            {"schemas", json::array{"urn:ietf:params:scim:schemas:core:2.0:User"}},
-            {"userName", r->email},
-            {"emails",
-             json::array{json::object{{"value", r->email}, {"primary", true}, {"type", "work"}}}},
-            {"active", true}};
-        if (!r->name.empty()) {
-            body["displayName"] = r->name;
-        }
-        const auto& registry = protocol::SchemaRegistry::builtin();
-        json::object doc =
-            protocol::normalize_resource(body, registry, *registry.resource_type("User"));
-        core::UserRecord account;
-        account.org_id = org_;
-        account.id = util::uuid_v4();
-        protocol::prepare_user_record(doc, account);
-        account.document = json::serialize(doc);
-        account.version = 1;
-        account.created = account.last_modified = now();
-        core::Grant g;
-        g.id = util::uuid_v4();
-        g.org_id = org_;
-        g.user_id = account.id;
-        g.site_id = domain->default_site_id;
-        g.role = core::parse_role(domain->default_role).value_or(Role::kViewer);
-        g.source = core::GrantSource::kDomainDefault;
-        g.source_ref = domain->id;
-        g.created = now();
-        g.created_by = "domain:" + domain->id;
+        const core::UserRecord account = new_account(r->email, r->name);
+        const core::Grant g = core::domain_grant(*domain, util::uuid_v4(), account.id, now());
         try {
             ctx_.signups.confirm(
                 *r, now(), account, g,
@@ -1873,25 +1870,7 @@ private:
                 a.entries.push_back({"account.activated", "account", account.id, "", ""});
             }
         } else {
-            json::object body{
-                {"schemas", json::array{"urn:ietf:params:scim:schemas:core:2.0:User"}},
-                {"userName", inv.email},
-                {"emails", json::array{json::object{
-                               {"value", inv.email}, {"primary", true}, {"type", "work"}}}},
-                {"active", true}};
-            if (name && !name->empty()) {
-                body["displayName"] = *name;
-            }
-            const auto& registry = protocol::SchemaRegistry::builtin();
-            json::object doc =
-                protocol::normalize_resource(body, registry, *registry.resource_type("User"));
-            account.org_id = org_;
-            account.id = util::uuid_v4();
-            protocol::prepare_user_record(doc, account);
-            account.document = json::serialize(doc);
-            account.version = 1;
-            account.created = now();
-            account.last_modified = account.created;
+            account = new_account(inv.email, name.value_or(""));
             a.entries.push_back({"account.created", "account", account.id, "", account.document});
         }
         // An invitation with no role only confirms the address (DESIGN §2 rule 6).

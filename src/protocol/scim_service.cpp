@@ -927,17 +927,8 @@ private:
         }
         const auto found = policy->any_verified ? verified_domain(u) : std::nullopt;
         if (found && found->auto_provision) {
-            core::Grant g;
-            g.id = util::uuid_v4();
-            g.org_id = org_;
-            g.user_id = u.id;
-            g.site_id = found->default_site_id;
-            g.role = core::parse_role(found->default_role).value_or(core::Role::kViewer);
-            g.source = core::GrantSource::kDomainDefault;
-            g.source_ref = found->id;
-            g.created = u.created;
-            g.created_by = "domain:" + found->id;
-            u.domain_grants = std::vector<core::Grant>{g};
+            u.domain_grants = std::vector<core::Grant>{
+                core::domain_grant(*found, util::uuid_v4(), u.id, u.created)};
         }
         if (found) {
             return true;

@@ -49,12 +49,6 @@ json::object grant_json(const core::Grant& g) {
     return o;
 }
 
-core::Audit with_entry(const core::Audit& audit, core::AuditEntry e) {
-    core::Audit a = audit;
-    a.entries = {std::move(e)};
-    return a;
-}
-
 // Row buffers for a grant.
 struct GrantRow {
     std::string id, org_id, user_id, site_id, role, source, source_ref, expires, created, by;

@@ -76,12 +76,6 @@ std::string domain_json(const core::Domain& d) {
                      {"default_role", d.default_role}});
 }
 
-core::Audit with_entry(const core::Audit& audit, core::AuditEntry e) {
-    core::Audit a = audit;
-    a.entries = {std::move(e)};
-    return a;
-}
-
 }  // namespace
 
 void SqlDomainRepository::insert(const core::Domain& d, const core::Audit& audit) {

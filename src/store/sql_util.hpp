@@ -99,6 +99,13 @@ private:
 /// when it is empty).
 void write_audit(soci::session& sql, const std::string& org_id, const core::Audit& audit);
 
+/// `audit` with `entry` as its one entry.
+inline core::Audit with_entry(const core::Audit& audit, core::AuditEntry entry) {
+    core::Audit a = audit;
+    a.entries = {std::move(entry)};
+    return a;
+}
+
 /// The time an audit row is stamped with: `audit.at`, or now.
 std::string audit_time(const core::Audit& audit);
 

@@ -187,6 +187,10 @@ struct Domain {
     std::string txt_record() const { return "scimd-verification=" + token; }
 };
 
+/// The grant a verified domain with automatic provisioning gives an account of it (source
+/// domain_default, never owner), made at `at`.
+Grant domain_grant(const Domain& domain, std::string grant_id, std::string user_id, std::string at);
+
 /// What an account's email domain decides at an organization (DESIGN §2 rule 6): its policy
 /// for unverified domains, and whether it has verified any domain at all.
 struct DomainPolicy {
