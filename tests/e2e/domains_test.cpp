@@ -16,11 +16,8 @@
 #include <vector>
 
 #include "e2e/fixture.hpp"
-#include <arpa/inet.h>
 #include <fcntl.h>
-#include <netinet/in.h>
 #include <sys/prctl.h>
-#include <sys/socket.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -36,24 +33,12 @@ namespace json = boost::json;
 
 constexpr const char* kDnsmasq = "/usr/sbin/dnsmasq";
 
-int free_udp_port() {
-    const int fd = ::socket(AF_INET, SOCK_DGRAM, 0);
-    sockaddr_in a{};
-    a.sin_family = AF_INET;
-    a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-    socklen_t len = sizeof a;
-    ::bind(fd, reinterpret_cast<sockaddr*>(&a), sizeof a);
-    ::getsockname(fd, reinterpret_cast<sockaddr*>(&a), &len);
-    ::close(fd);
-    return ntohs(a.sin_port);
-}
-
 class Domains : public ServerFixture {
 protected:
     void SetUp() override {
         ASSERT_EQ(::access(kDnsmasq, X_OK), 0)
             << kDnsmasq << " is missing: install dnsmasq-base (scripts/setup installs it)";
-        dns_port_ = free_udp_port();
+        dns_port_ = free_loopback_port();
         ServerFixture::SetUp();
         if (!app_) {
             return;
@@ -99,6 +84,11 @@ protected:
         ASSERT_GT(dns_pid_, 0) << std::strerror(errno);
         // Answering once a question about a name it serves gets an answer.
         for (int i = 0; i < 50; ++i) {
+            int status = 0;
+            if (::waitpid(dns_pid_, &status, WNOHANG) == dns_pid_) {
+                dns_pid_ = -1;
+                FAIL() << "dnsmasq exited at start (status " << status << ") on " << dns_server();
+            }
             try {
                 util::txt_records("probe.example", {dns_server(), 200, 1});
                 return;

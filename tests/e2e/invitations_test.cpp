@@ -1267,18 +1267,6 @@ TEST_P(Invitations, AccessReviewListsInvitationsPendingForDays) {
 // every message it accepts in a Maildir.
 class SmtpDelivery : public Invitations {
 public:
-    static int free_port() {
-        const int fd = ::socket(AF_INET, SOCK_STREAM, 0);
-        sockaddr_in a{};
-        a.sin_family = AF_INET;
-        a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-        socklen_t len = sizeof a;
-        ::bind(fd, reinterpret_cast<sockaddr*>(&a), sizeof a);
-        ::getsockname(fd, reinterpret_cast<sockaddr*>(&a), &len);
-        ::close(fd);
-        return ntohs(a.sin_port);
-    }
-
     static bool accepting(int port) {
         const int fd = ::socket(AF_INET, SOCK_STREAM, 0);
         sockaddr_in a{};
@@ -1294,7 +1282,7 @@ protected:
     void SetUp() override {
         box_ =
             (std::filesystem::temp_directory_path() / ("scimd-smtp-" + util::uuid_v4())).string();
-        smtp_port_ = free_port();
+        smtp_port_ = free_loopback_port();
         const std::string listen = "127.0.0.1:" + std::to_string(smtp_port_);
         smtp_pid_ = ::fork();
         if (smtp_pid_ == 0) {
@@ -1385,7 +1373,7 @@ protected:
     void SetUp() override {
         box_ =
             (std::filesystem::temp_directory_path() / ("scimd-smtps-" + util::uuid_v4())).string();
-        port_ = SmtpDelivery::free_port();
+        port_ = free_loopback_port();
         const std::string script = std::string(SCIMD_SOURCE_DIR) + "/tests/support/smtp_server.py";
         const std::string port = std::to_string(port_);
         const Certs& tls = certs();  // made here: the child must not make them anew

@@ -13,8 +13,11 @@
 #include <boost/beast/http.hpp>
 #include <boost/beast/ssl.hpp>
 #include <boost/json/parse.hpp>
+#include <netinet/in.h>
 #include <soci/postgresql/soci-postgresql.h>
 #include <soci/soci.h>
+#include <sys/socket.h>
+#include <unistd.h>
 
 #ifndef SCIMD_SOURCE_DIR
 #error "SCIMD_SOURCE_DIR must be defined by the build"
@@ -92,6 +95,41 @@ PgCleanup& pg_cleanup() {
 
 std::string sqlite_url() {
     return "sqlite:" + (temp_root() / ("db-" + random_suffix() + ".sqlite")).string();
+}
+
+namespace {
+// Whether `port` on 127.0.0.1 can be bound now with a socket of `type`.
+bool bindable(int type, std::uint16_t port) {
+    const int fd = ::socket(AF_INET, type, 0);
+    if (fd < 0) {
+        return false;
+    }
+    sockaddr_in a{};
+    a.sin_family = AF_INET;
+    a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    a.sin_port = htons(port);
+    const bool ok = ::bind(fd, reinterpret_cast<sockaddr*>(&a), sizeof a) == 0;
+    ::close(fd);
+    return ok;
+}
+}  // namespace
+
+std::uint16_t free_loopback_port() {
+    // Linux hands out ephemeral ports from 32768 up; these are below them.
+    static std::mutex m;
+    static std::mt19937 rng{std::random_device{}()};
+    std::uniform_int_distribution<int> pick(20000, 32767);
+    for (int attempt = 0; attempt < 1000; ++attempt) {
+        std::uint16_t port = 0;
+        {
+            std::lock_guard lock(m);
+            port = static_cast<std::uint16_t>(pick(rng));
+        }
+        if (bindable(SOCK_STREAM, port) && bindable(SOCK_DGRAM, port)) {
+            return port;
+        }
+    }
+    throw std::runtime_error("no free loopback port between 20000 and 32767");
 }
 
 bool postgres_required() {

@@ -21,6 +21,11 @@ std::optional<std::string> postgres_url();
 /// Whether missing PostgreSQL must fail rather than skip (SCIMD_REQUIRE_PG=1, set by CI).
 bool postgres_required();
 
+/// A loopback port that is free for both TCP and UDP, for a child server (dnsmasq listens on
+/// both; aiosmtpd on TCP). It is chosen below the kernel's ephemeral range, so that no
+/// outgoing connection of a test running alongside takes it before the child binds it.
+std::uint16_t free_loopback_port();
+
 /// The development CA and localhost certificate for the tests, made once per process by
 /// certs/make-dev-certs in a temporary directory.
 struct Certs {
