@@ -949,8 +949,9 @@ std::optional<std::pair<std::string_view, std::string_view>> split_schemas(std::
     }
     const std::string_view array = doc.substr(kStart.size() - 1, close - kStart.size() + 2);
     for (const char c : array) {
-        const bool urn = std::isalnum(static_cast<unsigned char>(c)) != 0 ||
-                         std::string_view("[]\",:.-_").find(c) != std::string_view::npos;
+        const bool urn = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') ||
+                         (c >= '0' && c <= '9') || c == '[' || c == ']' || c == '"' || c == ',' ||
+                         c == ':' || c == '.' || c == '-' || c == '_';
         if (!urn) {
             return std::nullopt;
         }

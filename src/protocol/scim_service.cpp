@@ -3,7 +3,9 @@
 #include <algorithm>
 #include <charconv>
 #include <chrono>
+#include <functional>
 #include <optional>
+#include <string_view>
 
 #include <boost/json.hpp>
 
@@ -27,6 +29,14 @@ namespace {
 constexpr int kWriteAttempts = 5;
 // last_used_at of a token is written at most this often, so reads stay reads.
 constexpr auto kTouchInterval = std::chrono::seconds(60);
+
+// Whether a stored User document has a manager (whose `$ref` the answer adds, R-45). A
+// searcher that skips ahead: std::string::find compares at every quote of the document.
+bool mentions_manager(std::string_view document) {
+    static constexpr std::string_view kKey = "\"manager\"";
+    static const std::boyer_moore_horspool_searcher finder(kKey.begin(), kKey.end());
+    return std::search(document.begin(), document.end(), finder) != document.end();
+}
 
 // An id as one URL path segment (a manager id from an IdP may hold spaces or slashes).
 std::string path_segment(std::string_view id) {
@@ -772,7 +782,7 @@ private:
             // Only a manager's `$ref` and groups are added; without them the stored text is
             // spliced.
             std::function<void(json::object&)> adjust;
-            if (groups || u.document.find("\"manager\"") != std::string::npos) {
+            if (groups || mentions_manager(u.document)) {
                 adjust = [&](json::object& d) {
                     add_manager_ref(d);
                     if (groups) {

@@ -34,6 +34,7 @@ constexpr const char* kRevokeToken =
 constexpr const char* kTouchToken = "UPDATE scim_tokens SET last_used = :at WHERE id = :id";
 
 // --- users ---------------------------------------------------------------------------------
+
 constexpr const char* kInsertUser =
     "INSERT INTO users (id, org_id, user_name, user_name_key, external_id, display_name, "
     "display_name_key, active, document, version, created, last_modified, managed_by, "
@@ -347,6 +348,99 @@ void write_emails(soci::session& sql, long long seq, const core::UserRecord& u, 
 
 }  // namespace
 
+namespace {
+// The statements of type T prepared for `sql`, made on its first use.
+template <typename T>
+T& prepared_for(std::mutex& m,
+                std::unordered_map<soci::session*, std::unique_ptr<T>>& cache,
+                soci::session& sql) {
+    std::lock_guard lock(m);
+    auto& slot = cache[&sql];
+    if (!slot) {
+        slot = std::make_unique<T>(sql);
+    }
+    return *slot;
+}
+
+// The folded userName of a filter that is exactly `userName eq "…"`, the lookup IdPs send
+// before every create, if `filter` is one.
+std::optional<std::string> user_name_equality(const core::Filter* filter) {
+    if (filter == nullptr || filter->kind != core::Filter::Kind::kCompare ||
+        filter->op != core::CompareOp::kEq || filter->attr.extension ||
+        filter->attr.name != "userName" || !filter->attr.sub.empty() ||
+        filter->value.kind != core::Literal::Kind::kString) {
+        return std::nullopt;
+    }
+    return fold_case(filter->value.string);
+}
+}  // namespace
+
+// SQLite: the reads behind an IdP's lookup before every create (userName eq), every PATCH
+// and GET of an account (by id), and an import's paging (the default order, no filter),
+// prepared once per connection: compiling their SQL was as costly as running it. Each is
+// reset after its rows are read, so that no connection keeps an old snapshot open.
+struct SqlUserRepository::SqliteReads {
+    std::string org, key;
+    long long limit = 0, offset = 0, total = 0;
+    UserRow row;
+    soci::statement by_id, by_user_name, page;
+
+    explicit SqliteReads(soci::session& sql)
+        : by_id(reading(sql,
+                        user_columns(Backend::kSqlite) + "WHERE u.org_id = :org AND u.id = :key",
+                        [](soci::statement&) {})),
+          by_user_name(reading(
+              sql,
+              user_columns(Backend::kSqlite) + "WHERE u.org_id = :org AND u.user_name_key = :key",
+              [](soci::statement&) {})),
+          page(reading(sql, page_text(), [this](soci::statement& st) {
+              st.exchange(soci::use(limit, "limit"));
+              st.exchange(soci::use(offset, "offset"));
+              st.exchange(soci::into(total));
+          })) {}
+
+    // The account `st` finds for `org` and `key`, if any.
+    std::optional<core::UserRecord> fetch_one(soci::statement& st) {
+        row.ext_ind = row.dn_ind = soci::i_ok;
+        const bool found = st.execute(true);
+        close_row(st);
+        if (!found) {
+            return std::nullopt;
+        }
+        return row.record();
+    }
+
+private:
+    // A statement over `text` binding :org (and :key when named) and reading a UserRow.
+    template <typename Extra>
+    soci::statement reading(soci::session& sql, const std::string& text, Extra extra) {
+        soci::statement st(sql);
+        st.exchange(soci::use(org, "org"));
+        if (text.find(":org2") != std::string::npos) {
+            st.exchange(soci::use(org, "org2"));
+        }
+        if (text.find(":key") != std::string::npos) {
+            st.exchange(soci::use(key, "key"));
+        }
+        row.define(st);
+        extra(st);
+        st.alloc();
+        st.prepare(text, soci::details::st_repeatable_query);
+        st.define_and_bind();
+        return st;
+    }
+
+    // A page in the default order, with totalResults from the organization's count.
+    static std::string page_text() {
+        std::string text = user_columns(Backend::kSqlite);
+        text.insert(text.find(" FROM users u"),
+                    ", (SELECT user_count FROM organizations WHERE id = :org2)");
+        const std::string order = " ORDER BY " + user_sort_sql(nullptr, Backend::kSqlite);
+        return text + "WHERE u.seq IN (SELECT u.seq FROM users u WHERE u.org_id = :org" + order +
+               " LIMIT :limit OFFSET :offset)" + order;
+    }
+};
+
 // --- organizations -------------------------------------------------------------------------
 
 void SqlOrganizationRepository::insert(const core::Organization& org) {
@@ -585,18 +679,10 @@ std::optional<core::UserRecord> SqlUserRepository::find(const std::string& org_i
         if (db_.backend() == Backend::kPostgres) {
             return find_postgres(sql, org_id, id);
         }
-        std::string org = org_id, key = id;
-        UserRow row;
-        soci::statement st =
-            one_time(sql, user_columns(db_.backend()) + "WHERE u.org_id = :org AND u.id = :id");
-        st.exchange(soci::use(org, "org"));
-        st.exchange(soci::use(key, "id"));
-        row.define(st);
-        st.define_and_bind();
-        if (!st.execute(true)) {
-            return std::nullopt;
-        }
-        return row.record();
+        SqliteReads& r = prepared_for(cache_mutex_, sqlite_reads_, sql);
+        r.org = org_id;
+        r.key = id;
+        return r.fetch_one(r.by_id);
     });
 }
 
@@ -733,21 +819,6 @@ struct SqlUserRepository::SqliteUpdate {
                         soci::use(b.id, "id"))),
           audit(sql, soci::details::st_repeatable_query) {}
 };
-
-namespace {
-// The statements of type T prepared for `sql`, made on its first use.
-template <typename T>
-T& prepared_for(std::mutex& m,
-                std::unordered_map<soci::session*, std::unique_ptr<T>>& cache,
-                soci::session& sql) {
-    std::lock_guard lock(m);
-    auto& slot = cache[&sql];
-    if (!slot) {
-        slot = std::make_unique<T>(sql);
-    }
-    return *slot;
-}
-}  // namespace
 
 SqlUserRepository::SqlUserRepository(Database& db) : db_(db) {}
 
@@ -1047,9 +1118,40 @@ core::Page<core::UserRecord> SqlUserRepository::list(const std::string& org_id,
     }
     const long long offset = query.start_index > 1 ? query.start_index - 1 : 0;
     return with_session(db_, [&](soci::session& sql) {
+        core::Page<core::UserRecord> page;
+        if (db_.backend() == Backend::kSqlite && !query.sort) {
+            if (query.filter == nullptr && query.count > 0) {
+                SqliteReads& r = prepared_for(cache_mutex_, sqlite_reads_, sql);
+                r.org = org_id;
+                r.limit = query.count;
+                r.offset = offset;
+                r.row.ext_ind = r.row.dn_ind = soci::i_ok;
+                r.page.execute(false);
+                while (r.page.fetch()) {
+                    page.items.push_back(r.row.record());
+                    r.row.ext_ind = r.row.dn_ind = soci::i_ok;
+                }
+                close_row(r.page);
+                page.total = r.total;
+                if (!page.items.empty() || offset == 0) {
+                    return page;
+                }
+                page.total = 0;  // past the end: counted below
+            } else if (auto name = user_name_equality(query.filter)) {
+                // userName is unique in an organization: one account or none.
+                SqliteReads& r = prepared_for(cache_mutex_, sqlite_reads_, sql);
+                r.org = org_id;
+                r.key = std::move(*name);
+                std::optional<core::UserRecord> found = r.fetch_one(r.by_user_name);
+                page.total = found ? 1 : 0;
+                if (found && offset == 0 && query.count > 0) {
+                    page.items.push_back(std::move(*found));
+                }
+                return page;
+            }
+        }
         std::string org = org_id;
         std::string org2 = org_id;
-        core::Page<core::UserRecord> page;
         if (query.count > 0) {
             // One statement returns the page and, through an uncorrelated subquery that the
             // database computes once, totalResults: both come from the same snapshot, and an

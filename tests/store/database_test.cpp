@@ -11,6 +11,8 @@
 #include <soci/soci.h>
 
 #include "scimd/error.hpp"
+#include "scimd/protocol/filter.hpp"
+#include "scimd/store/repositories.hpp"
 
 namespace scimd::test {
 namespace {
@@ -188,6 +190,35 @@ TEST_P(SqliteSettingsTest, AWriteInsideAWriteRunsAtOnce) {
     int rows = 0;
     sql << "SELECT COUNT(*) FROM organizations WHERE id = 'n'", soci::into(rows);
     EXPECT_EQ(rows, 1);
+}
+
+// The reads an IdP sends most (an account by id, by userName, a page) run on statements kept
+// per SQLite connection. Each is reset once read: a statement left on its row would hold its
+// connection's snapshot, and a checkpoint could then never bring the log back to empty.
+TEST_P(SqliteSettingsTest, KeptReadsHoldNoSnapshot) {
+    auto db = open(1);
+    const std::string org = make_org("Acme");
+    store::SqlUserRepository users(*db);
+    const core::UserRecord ann = make_user(org, R"({"userName":"ann"})");
+    users.insert(ann);
+    users.insert(make_user(org, R"({"userName":"bob"})"));
+    const core::Filter by_name =
+        protocol::parse_filter(R"(userName eq "ann")", registry(), user_type());
+    core::ListQuery named;
+    named.filter = &by_name;
+    core::ListQuery first;
+    first.count = 1;  // a page that stops before the last row
+    ASSERT_TRUE(users.find(org, ann.id).has_value());
+    ASSERT_EQ(users.list(org, named).items.size(), 1U);
+    ASSERT_EQ(users.list(org, first).items.size(), 1U);
+    // A write after the reads, then a checkpoint that waits for every reader to be on the
+    // newest snapshot: it finds none on an old one.
+    users.insert(make_user(org, R"({"userName":"carl"})"));
+    int busy = -1, log = -1, done = -1;
+    soci::session other(db_->pool());
+    other << "PRAGMA wal_checkpoint(TRUNCATE)", soci::into(busy), soci::into(log), soci::into(done);
+    EXPECT_EQ(busy, 0) << "a reader kept an old snapshot";
+    EXPECT_EQ(log, 0) << "the log is back to empty";
 }
 
 INSTANTIATE_TEST_SUITE_P(Sqlite,

@@ -147,6 +147,33 @@ TEST_P(UserListTest, FilteredTotalAndPaging) {
     EXPECT_TRUE(list(6, 2, &f).items.empty());
 }
 
+// The lookup IdPs send before every create (R-13), which SQLite answers from a statement
+// kept per connection: userName matches case-insensitively, in this organization only (its
+// twin in the other is not counted), and startIndex and count apply to the one match.
+TEST_P(UserListTest, UserNameLookupPagesItsOneMatch) {
+    const core::Filter alice =
+        protocol::parse_filter(R"(userName eq "ALICE")", registry(), user_type());
+    const auto found = list(1, 100, &alice);
+    EXPECT_EQ(found.total, 1);
+    EXPECT_EQ(names(found), (Names{"Alice"}));
+    EXPECT_EQ(found.items.at(0).org_id, org_);
+    const auto past = list(2, 100, &alice);
+    EXPECT_EQ(past.total, 1);
+    EXPECT_TRUE(past.items.empty());
+    const auto counted = list(1, 0, &alice);
+    EXPECT_EQ(counted.total, 1);
+    EXPECT_TRUE(counted.items.empty());
+    const core::Filter nobody =
+        protocol::parse_filter(R"(userName eq "nobody")", registry(), user_type());
+    const auto none = list(1, 100, &nobody);
+    EXPECT_EQ(none.total, 0);
+    EXPECT_TRUE(none.items.empty());
+    // A userName is compared whole, not as a prefix.
+    const core::Filter prefix =
+        protocol::parse_filter(R"(userName eq "ali")", registry(), user_type());
+    EXPECT_EQ(list(1, 100, &prefix).total, 0);
+}
+
 TEST_P(UserListTest, SortByUserNameIsCaseInsensitive) {
     EXPECT_EQ(sorted_names("userName", false),
               (Names{"Alice", "bob", "Carol", "dave", "eve", "mike", "zed"}));

@@ -85,6 +85,9 @@ private:
     // SQLite: an account insert's and update's statements, prepared once per connection.
     struct SqliteInsert;
     struct SqliteUpdate;
+    // SQLite: the reads IdPs send most (an account by id, by userName, a page in the default
+    // order), prepared once per connection.
+    struct SqliteReads;
 
     void insert_many_postgres(const std::vector<core::UserRecord>& users);
     void write_account(soci::session& sql, const core::UserRecord& user, const core::Audit& audit);
@@ -98,6 +101,7 @@ private:
     std::mutex cache_mutex_;
     std::unordered_map<soci::session*, std::unique_ptr<SqliteInsert>> sqlite_inserts_;
     std::unordered_map<soci::session*, std::unique_ptr<SqliteUpdate>> sqlite_updates_;
+    std::unordered_map<soci::session*, std::unique_ptr<SqliteReads>> sqlite_reads_;
 };
 
 /// Groups and their member rows. Membership changes are set operations on the member rows,
