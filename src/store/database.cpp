@@ -4,6 +4,7 @@
 #include <condition_variable>
 #include <deque>
 #include <exception>
+#include <iostream>
 #include <mutex>
 #include <stdexcept>
 #include <string_view>
@@ -149,9 +150,65 @@ struct Database::Writer {
     bool stopping = false;
     std::thread thread;
 
+    // The checkpointer: its own connection and thread, woken by the writer's commits.
+    int checkpoint_pages = 0;
+    soci::session checkpoint_session;
+    std::mutex checkpoint_m;
+    std::mutex checkpointing;  // held during a checkpoint, by the checkpointer or the writer
+    std::condition_variable checkpoint_wake;
+    bool checkpoint_wanted = false, checkpoint_stopping = false;
+    std::thread checkpointer;
+
     void run(Database& db);
     void commit_batch(Database& db, const std::vector<Job*>& batch);
+    void run_checkpoints();
+    // SQLite's hook after every commit on the writer's connection, with the log's size.
+    static int on_commit(void* self, sqlite_api::sqlite3* db, const char* name, int pages);
 };
+
+// The writer's write-ahead log is checkpointed on a thread of its own: a checkpoint copies
+// the logged pages into the database file and syncs it, and on the writer every write queued
+// meanwhile waited for it (tens of milliseconds, the writes' p99). Past twice
+// Database::checkpoint_every() pages the writer checkpoints the rest itself, between two
+// transactions, so that the log starts over even under writes that never pause.
+int Database::Writer::on_commit(void* self, sqlite_api::sqlite3* db, const char*, int pages) {
+    auto* w = static_cast<Writer*>(self);
+    if (pages >= 2 * w->checkpoint_pages) {
+        // The checkpointer fell behind the writes: the writer waits for its checkpoint to
+        // end (SQLite would refuse a second one at once) and copies what is left.
+        std::lock_guard one_at_a_time(w->checkpointing);
+        sqlite_api::sqlite3_wal_checkpoint_v2(db, nullptr, SQLITE_CHECKPOINT_PASSIVE, nullptr,
+                                              nullptr);
+    } else if (pages >= w->checkpoint_pages) {
+        {
+            std::lock_guard lock(w->checkpoint_m);
+            w->checkpoint_wanted = true;
+        }
+        w->checkpoint_wake.notify_one();
+    }
+    return SQLITE_OK;
+}
+
+void Database::Writer::run_checkpoints() {
+    for (;;) {
+        {
+            std::unique_lock lock(checkpoint_m);
+            checkpoint_wake.wait(lock, [this] { return checkpoint_stopping || checkpoint_wanted; });
+            if (checkpoint_stopping) {
+                return;
+            }
+            checkpoint_wanted = false;
+        }
+        try {
+            // PASSIVE: copies what no reader still needs, without waiting for anyone.
+            std::lock_guard one_at_a_time(checkpointing);
+            checkpoint_session << "PRAGMA wal_checkpoint(PASSIVE)";
+        } catch (const std::exception& e) {
+            std::cerr << "scimd: checkpointing the write-ahead log failed: " << e.what()
+                      << std::endl;
+        }
+    }
+}
 
 void Database::Writer::run(Database& db) {
     writer_of_thread = &db;
@@ -223,6 +280,12 @@ void Database::run_write(const std::function<void(soci::session&)>& job) {
     std::call_once(writer_once_, [this] {
         auto w = std::make_unique<Writer>();
         open_connection(w->session, backend_, connection_);
+        open_connection(w->checkpoint_session, backend_, connection_);
+        w->checkpoint_pages = checkpoint_pages_;
+        // Replaces the connection's own checkpoints (wal_autocheckpoint is this hook).
+        auto* lite = static_cast<soci::sqlite3_session_backend*>(w->session.get_backend());
+        sqlite_api::sqlite3_wal_hook(lite->conn_, &Writer::on_commit, w.get());
+        w->checkpointer = std::thread([raw = w.get()] { raw->run_checkpoints(); });
         w->thread = std::thread([this, raw = w.get()] { raw->run(*this); });
         started_writer_.store(w.get(), std::memory_order_release);
         writer_ = std::move(w);
@@ -266,6 +329,12 @@ Database::~Database() {
         }
         writer_->wake.notify_one();
         writer_->thread.join();
+        {
+            std::lock_guard lock(writer_->checkpoint_m);
+            writer_->checkpoint_stopping = true;
+        }
+        writer_->checkpoint_wake.notify_one();
+        writer_->checkpointer.join();
     }
 }
 

@@ -1,5 +1,8 @@
 #include "scimd/store/database.hpp"
 
+#include <algorithm>
+#include <chrono>
+#include <filesystem>
 #include <latch>
 #include <memory>
 #include <string>
@@ -190,6 +193,32 @@ TEST_P(SqliteSettingsTest, AWriteInsideAWriteRunsAtOnce) {
     int rows = 0;
     sql << "SELECT COUNT(*) FROM organizations WHERE id = 'n'", soci::into(rows);
     EXPECT_EQ(rows, 1);
+}
+
+// The writer's write-ahead log is checkpointed beside it, by a thread of its own: the pages
+// reach the database file while the writes go on, and the log starts over instead of
+// growing, even when the writes never pause.
+TEST_P(SqliteSettingsTest, TheLogIsCheckpointedBesideTheWriter) {
+    constexpr int kPages = 32;
+    auto db = open(1);
+    db->checkpoint_every(kPages);
+    db->run_write([](soci::session& sql) { sql << "CREATE TABLE scratch (x BLOB)"; });
+    const std::string path = url_.substr(std::string("sqlite:").size());
+    std::uintmax_t largest_log = 0;
+    for (int i = 0; i < 1000; ++i) {  // about 1,000 pages, one write at a time
+        db->run_write(
+            [](soci::session& sql) { sql << "INSERT INTO scratch VALUES (randomblob(4000))"; });
+        largest_log = std::max(largest_log, std::filesystem::file_size(path + "-wal"));
+    }
+    // Under the writer's own checkpoints (every 8,000 pages) both would fail: the pages would
+    // all still be in the log.
+    EXPECT_LT(largest_log, 4U * kPages * 4096) << "the log starts over";
+    const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(10);
+    while (std::filesystem::file_size(path) < 3'000'000 &&
+           std::chrono::steady_clock::now() < deadline) {
+        std::this_thread::sleep_for(std::chrono::milliseconds(20));
+    }
+    EXPECT_GE(std::filesystem::file_size(path), 3'000'000U) << "the pages reached the file";
 }
 
 // The reads an IdP sends most (an account by id, by userName, a page) run on statements kept

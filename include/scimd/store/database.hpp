@@ -61,6 +61,10 @@ public:
     /// Whether `sql` is the writer's connection, on which a transaction is a savepoint.
     bool is_writer(const soci::session& sql) const noexcept;
 
+    /// SQLite: how many pages the write-ahead log takes before it is checkpointed, beside
+    /// the writer (default 8,000: 32 MiB). Set before the first write.
+    void checkpoint_every(int pages) noexcept { checkpoint_pages_ = pages; }
+
 private:
     struct Writer;
     Backend backend_;
@@ -71,6 +75,7 @@ private:
     std::once_flag writer_once_;
     std::unique_ptr<Writer> writer_;
     std::atomic<Writer*> started_writer_{nullptr};  // read by is_writer() on any thread
+    int checkpoint_pages_ = 8000;
 };
 
 }  // namespace scimd::store
