@@ -34,7 +34,6 @@ constexpr const char* kRevokeToken =
 constexpr const char* kTouchToken = "UPDATE scim_tokens SET last_used = :at WHERE id = :id";
 
 // --- users ---------------------------------------------------------------------------------
-
 constexpr const char* kInsertUser =
     "INSERT INTO users (id, org_id, user_name, user_name_key, external_id, display_name, "
     "display_name_key, active, document, version, created, last_modified, managed_by, "
@@ -399,11 +398,17 @@ struct SqlUserRepository::SqliteReads {
               st.exchange(soci::into(total));
           })) {}
 
+    // Resets a kept statement once its rows are read, or its reading failed.
+    struct Reset {
+        soci::statement& st;
+        ~Reset() { close_row(st); }
+    };
+
     // The account `st` finds for `org` and `key`, if any.
     std::optional<core::UserRecord> fetch_one(soci::statement& st) {
+        Reset reset{st};
         row.ext_ind = row.dn_ind = soci::i_ok;
         const bool found = st.execute(true);
-        close_row(st);
         if (!found) {
             return std::nullopt;
         }
@@ -1125,13 +1130,15 @@ core::Page<core::UserRecord> SqlUserRepository::list(const std::string& org_id,
                 r.org = org_id;
                 r.limit = query.count;
                 r.offset = offset;
-                r.row.ext_ind = r.row.dn_ind = soci::i_ok;
-                r.page.execute(false);
-                while (r.page.fetch()) {
-                    page.items.push_back(r.row.record());
+                {
+                    SqliteReads::Reset reset{r.page};
                     r.row.ext_ind = r.row.dn_ind = soci::i_ok;
+                    r.page.execute(false);
+                    while (r.page.fetch()) {
+                        page.items.push_back(r.row.record());
+                        r.row.ext_ind = r.row.dn_ind = soci::i_ok;
+                    }
                 }
-                close_row(r.page);
                 page.total = r.total;
                 if (!page.items.empty() || offset == 0) {
                     return page;
