@@ -3,22 +3,17 @@
 // dnsmasq, started once the record's token is known), the default grant of automatic
 // provisioning on SCIM creates, the plan feature that gates it, and the policy for
 // unverified domains.
-#include <cerrno>
 #include <chrono>
-#include <csignal>
-#include <cstring>
 #include <filesystem>
 #include <fstream>
 #include <iterator>
+#include <memory>
 #include <string>
 #include <thread>
 #include <utility>
 #include <vector>
 
 #include "e2e/fixture.hpp"
-#include <fcntl.h>
-#include <sys/prctl.h>
-#include <sys/wait.h>
 #include <unistd.h>
 
 #include "scimd/core/access.hpp"
@@ -47,7 +42,7 @@ protected:
     }
 
     void TearDown() override {
-        stop_dns();
+        dns_.reset();
         ServerFixture::TearDown();
     }
 
@@ -55,7 +50,7 @@ protected:
 
     /// Serves `records` ("name,text") on the fixture's port until the test ends.
     void start_dns(const std::vector<std::string>& records) {
-        std::vector<std::string> args = {"dnsmasq",
+        std::vector<std::string> args = {kDnsmasq,
                                          "--no-daemon",
                                          "--no-resolv",
                                          "--no-hosts",
@@ -67,27 +62,12 @@ protected:
         for (const std::string& r : records) {
             args.push_back("--txt-record=" + r);
         }
-        std::vector<char*> argv;
-        for (std::string& a : args) {
-            argv.push_back(a.data());
-        }
-        argv.push_back(nullptr);
-        dns_pid_ = ::fork();
-        if (dns_pid_ == 0) {
-            ::prctl(PR_SET_PDEATHSIG, SIGTERM);  // gone with the test, even if it crashes
-            const int null = ::open("/dev/null", O_WRONLY);
-            ::dup2(null, STDOUT_FILENO);
-            ::dup2(null, STDERR_FILENO);
-            ::execv(kDnsmasq, argv.data());
-            ::_exit(127);
-        }
-        ASSERT_GT(dns_pid_, 0) << std::strerror(errno);
+        dns_ = std::make_unique<ChildProcess>(args);
         // Answering once a question about a name it serves gets an answer.
         for (int i = 0; i < 50; ++i) {
-            int status = 0;
-            if (::waitpid(dns_pid_, &status, WNOHANG) == dns_pid_) {
-                dns_pid_ = -1;
-                FAIL() << "dnsmasq exited at start (status " << status << ") on " << dns_server();
+            if (!dns_->running()) {
+                FAIL() << "dnsmasq exited at start (status " << dns_->status() << ") on "
+                       << dns_server();
             }
             try {
                 util::txt_records("probe.example", {dns_server(), 200, 1});
@@ -97,14 +77,6 @@ protected:
             }
         }
         FAIL() << "dnsmasq did not answer on " << dns_server();
-    }
-
-    void stop_dns() {
-        if (dns_pid_ > 0) {
-            ::kill(dns_pid_, SIGTERM);
-            ::waitpid(dns_pid_, nullptr, 0);
-            dns_pid_ = -1;
-        }
     }
 
     struct Account {
@@ -190,8 +162,8 @@ protected:
         return out;
     }
 
-    int dns_port_ = 0;
-    pid_t dns_pid_ = -1;
+    std::uint16_t dns_port_ = 0;
+    std::unique_ptr<ChildProcess> dns_;
     Account owner_;
 };
 

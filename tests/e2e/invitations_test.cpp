@@ -12,11 +12,11 @@
 // the background thread.
 #include <algorithm>
 #include <chrono>
-#include <csignal>
 #include <cstdint>
 #include <filesystem>
 #include <fstream>
 #include <map>
+#include <memory>
 #include <optional>
 #include <sstream>
 #include <string>
@@ -27,12 +27,6 @@
 #include <vector>
 
 #include "e2e/fixture.hpp"
-#include <arpa/inet.h>
-#include <netinet/in.h>
-#include <sys/prctl.h>
-#include <sys/socket.h>
-#include <sys/wait.h>
-#include <unistd.h>
 
 #include "scimd/core/access.hpp"
 #include "scimd/core/clock.hpp"
@@ -1266,36 +1260,18 @@ TEST_P(Invitations, AccessReviewListsInvitationsPendingForDays) {
 // Delivery through a real SMTP server on loopback: Debian's python3-aiosmtpd, which keeps
 // every message it accepts in a Maildir.
 class SmtpDelivery : public Invitations {
-public:
-    static bool accepting(int port) {
-        const int fd = ::socket(AF_INET, SOCK_STREAM, 0);
-        sockaddr_in a{};
-        a.sin_family = AF_INET;
-        a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-        a.sin_port = htons(static_cast<std::uint16_t>(port));
-        const bool ok = ::connect(fd, reinterpret_cast<sockaddr*>(&a), sizeof a) == 0;
-        ::close(fd);
-        return ok;
-    }
-
 protected:
     void SetUp() override {
         box_ =
             (std::filesystem::temp_directory_path() / ("scimd-smtp-" + util::uuid_v4())).string();
         smtp_port_ = free_loopback_port();
-        const std::string listen = "127.0.0.1:" + std::to_string(smtp_port_);
-        smtp_pid_ = ::fork();
-        if (smtp_pid_ == 0) {
-            ::prctl(PR_SET_PDEATHSIG, SIGTERM);  // gone with the test, even if it crashes
-            ::execl("/usr/bin/python3", "python3", "-m", "aiosmtpd", "-n", "-l", listen.c_str(),
-                    "-c", "aiosmtpd.handlers.Mailbox", box_.c_str(), static_cast<char*>(nullptr));
-            ::_exit(127);
-        }
-        ASSERT_GT(smtp_pid_, 0);
-        for (int i = 0; i < 100 && !accepting(smtp_port_); ++i) {
+        smtp_ = std::make_unique<ChildProcess>(std::vector<std::string>{
+            "/usr/bin/python3", "-m", "aiosmtpd", "-n", "-l",
+            "127.0.0.1:" + std::to_string(smtp_port_), "-c", "aiosmtpd.handlers.Mailbox", box_});
+        for (int i = 0; i < 100 && !tcp_accepting(smtp_port_); ++i) {
             std::this_thread::sleep_for(std::chrono::milliseconds(100));
         }
-        ASSERT_TRUE(accepting(smtp_port_)) << "aiosmtpd (python3-aiosmtpd) did not start";
+        ASSERT_TRUE(tcp_accepting(smtp_port_)) << "aiosmtpd (python3-aiosmtpd) did not start";
         Invitations::SetUp();
     }
 
@@ -1307,10 +1283,7 @@ protected:
 
     void TearDown() override {
         Invitations::TearDown();
-        if (smtp_pid_ > 0) {
-            ::kill(smtp_pid_, SIGTERM);
-            ::waitpid(smtp_pid_, nullptr, 0);
-        }
+        smtp_.reset();
         std::error_code ignored;
         std::filesystem::remove_all(box_, ignored);
     }
@@ -1327,8 +1300,8 @@ protected:
     }
 
     std::string box_;
-    int smtp_port_ = 0;
-    pid_t smtp_pid_ = -1;
+    std::uint16_t smtp_port_ = 0;
+    std::unique_ptr<ChildProcess> smtp_;
 };
 
 TEST_P(SmtpDelivery, InvitationMailArrivesOverSmtp) {
@@ -1349,9 +1322,7 @@ TEST_P(SmtpDelivery, InvitationMailArrivesOverSmtp) {
 // An SMTP server that is not there: the attempt fails, the invitation shows why, and the mail
 // waits for its next attempt instead of being lost.
 TEST_P(SmtpDelivery, AFailedDeliveryIsVisibleOnTheInvitation) {
-    ::kill(smtp_pid_, SIGTERM);
-    ::waitpid(smtp_pid_, nullptr, 0);
-    smtp_pid_ = -1;
+    smtp_->stop();
     const Invite inv = invite_ok(owner_, "kim@agency.example", "viewer");
     ASSERT_FALSE(inv.id.empty());
     app_->deliver_mail();
@@ -1377,19 +1348,12 @@ protected:
         const std::string script = std::string(SCIMD_SOURCE_DIR) + "/tests/support/smtp_server.py";
         const std::string port = std::to_string(port_);
         const Certs& tls = certs();  // made here: the child must not make them anew
-        pid_ = ::fork();
-        if (pid_ == 0) {
-            ::prctl(PR_SET_PDEATHSIG, SIGTERM);  // gone with the test, even if it crashes
-            ::execl("/usr/bin/python3", "python3", script.c_str(), port.c_str(), box_.c_str(),
-                    tls.cert.c_str(), tls.key.c_str(), "scimd", "s3cret",
-                    static_cast<char*>(nullptr));
-            ::_exit(127);
-        }
-        ASSERT_GT(pid_, 0);
-        for (int i = 0; i < 100 && !SmtpDelivery::accepting(port_); ++i) {
+        server_ = std::make_unique<ChildProcess>(std::vector<std::string>{
+            "/usr/bin/python3", script, port, box_, tls.cert, tls.key, "scimd", kServerPassword});
+        for (int i = 0; i < 100 && !tcp_accepting(port_); ++i) {
             std::this_thread::sleep_for(std::chrono::milliseconds(100));
         }
-        ASSERT_TRUE(SmtpDelivery::accepting(port_)) << "tests/support/smtp_server.py did not start";
+        ASSERT_TRUE(tcp_accepting(port_)) << "tests/support/smtp_server.py did not start";
         Invitations::SetUp();
     }
 
@@ -1405,10 +1369,7 @@ protected:
 
     void TearDown() override {
         Invitations::TearDown();
-        if (pid_ > 0) {
-            ::kill(pid_, SIGTERM);
-            ::waitpid(pid_, nullptr, 0);
-        }
+        server_.reset();
         std::error_code ignored;
         std::filesystem::remove_all(box_, ignored);
     }
@@ -1424,9 +1385,10 @@ protected:
     }
 
     std::string box_;
-    std::string password_ = "s3cret";
-    int port_ = 0;
-    pid_t pid_ = -1;
+    static constexpr const char* kServerPassword = "s3cret";
+    std::string password_ = kServerPassword;  // what scimd logs in with
+    std::uint16_t port_ = 0;
+    std::unique_ptr<ChildProcess> server_;
 };
 
 TEST_P(SmtpTlsDelivery, MailGoesOutOverStartTlsWithAuthentication) {

@@ -1,5 +1,6 @@
 #include "support/support.hpp"
 
+#include <csignal>
 #include <cstdlib>
 #include <filesystem>
 #include <mutex>
@@ -13,10 +14,13 @@
 #include <boost/beast/http.hpp>
 #include <boost/beast/ssl.hpp>
 #include <boost/json/parse.hpp>
+#include <fcntl.h>
 #include <netinet/in.h>
 #include <soci/postgresql/soci-postgresql.h>
 #include <soci/soci.h>
+#include <sys/prctl.h>
 #include <sys/socket.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #ifndef SCIMD_SOURCE_DIR
@@ -130,6 +134,56 @@ std::uint16_t free_loopback_port() {
         }
     }
     throw std::runtime_error("no free loopback port between 20000 and 32767");
+}
+
+ChildProcess::ChildProcess(const std::vector<std::string>& argv) {
+    std::vector<std::string> args = argv;
+    std::vector<char*> raw;
+    for (std::string& a : args) {
+        raw.push_back(a.data());
+    }
+    raw.push_back(nullptr);
+    pid_ = ::fork();
+    if (pid_ < 0) {
+        throw std::runtime_error("cannot start " + argv.at(0) + ": fork failed");
+    }
+    if (pid_ == 0) {
+        ::prctl(PR_SET_PDEATHSIG, SIGTERM);  // gone with the test, even if it crashes
+        const int null = ::open("/dev/null", O_WRONLY);
+        ::dup2(null, STDOUT_FILENO);
+        ::dup2(null, STDERR_FILENO);
+        ::execv(raw[0], raw.data());
+        ::_exit(127);
+    }
+}
+
+bool ChildProcess::running() {
+    if (pid_ > 0 && ::waitpid(pid_, &status_, WNOHANG) == pid_) {
+        pid_ = -1;
+    }
+    return pid_ > 0;
+}
+
+void ChildProcess::stop() {
+    if (pid_ > 0) {
+        ::kill(pid_, SIGTERM);
+        ::waitpid(pid_, &status_, 0);
+        pid_ = -1;
+    }
+}
+
+bool tcp_accepting(std::uint16_t port) {
+    const int fd = ::socket(AF_INET, SOCK_STREAM, 0);
+    if (fd < 0) {
+        return false;
+    }
+    sockaddr_in a{};
+    a.sin_family = AF_INET;
+    a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    a.sin_port = htons(port);
+    const bool ok = ::connect(fd, reinterpret_cast<sockaddr*>(&a), sizeof a) == 0;
+    ::close(fd);
+    return ok;
 }
 
 bool postgres_required() {

@@ -26,6 +26,29 @@ bool postgres_required();
 /// outgoing connection of a test running alongside takes it before the child binds it.
 std::uint16_t free_loopback_port();
 
+/// A server a test runs beside scimd (dnsmasq, aiosmtpd): `argv[0]` is the program's path.
+/// Its output goes to /dev/null; it is stopped (SIGTERM, then waited for) when this is
+/// destroyed or stop() is called, and also when the test process dies, even by a crash.
+class ChildProcess {
+public:
+    explicit ChildProcess(const std::vector<std::string>& argv);
+    ~ChildProcess() { stop(); }
+    ChildProcess(const ChildProcess&) = delete;
+    ChildProcess& operator=(const ChildProcess&) = delete;
+
+    /// Whether it is still running; once it has exited, `status()` says how.
+    bool running();
+    int status() const { return status_; }
+    void stop();
+
+private:
+    int pid_ = -1;
+    int status_ = 0;
+};
+
+/// Whether something accepts TCP connections on 127.0.0.1:`port`.
+bool tcp_accepting(std::uint16_t port);
+
 /// The development CA and localhost certificate for the tests, made once per process by
 /// certs/make-dev-certs in a temporary directory.
 struct Certs {
