@@ -236,15 +236,29 @@ struct EmailBinds {
 // PostgreSQL: reading one account is the hottest statement there is, so it is prepared once
 // per connection instead of parsed and planned on every request (a quarter of the machine's
 // time under GET /Users/{id} load went to PostgreSQL's parser and planner).
-constexpr const char* kFindUserPostgres =
+// PostgreSQL: an account by id, and by folded userName (the lookup IdPs send before every
+// create, R-13), as statements prepared once per connection (pg_exec_prepared).
+struct PgUserRead {
+    const char* name;
+    const char* text;
+};
+constexpr PgUserRead kFindUserPostgres{
+    "scimd_find_user",
     "SELECT id, org_id, user_name, external_id, display_name, active, document::text, version, "
     "created, last_modified, EXISTS (SELECT 1 FROM group_members m WHERE m.org_id = $1 AND "
-    "m.member_id = $2) FROM users WHERE org_id = $1 AND id = $2";
+    "m.member_id = $2) FROM users WHERE org_id = $1 AND id = $2"};
+constexpr PgUserRead kFindUserByNamePostgres{
+    "scimd_find_user_by_name",
+    "SELECT u.id, u.org_id, u.user_name, u.external_id, u.display_name, u.active, "
+    "u.document::text, u.version, u.created, u.last_modified, EXISTS (SELECT 1 FROM "
+    "group_members m WHERE m.org_id = $1 AND m.member_id = u.id) FROM users u WHERE u.org_id = "
+    "$1 AND u.user_name_key = $2"};
 
 std::optional<core::UserRecord> find_postgres(soci::session& sql,
+                                              const PgUserRead& read,
                                               const std::string& org_id,
-                                              const std::string& id) {
-    const PgResult r = pg_exec_prepared(sql, "scimd_find_user", kFindUserPostgres, {&org_id, &id});
+                                              const std::string& key) {
+    const PgResult r = pg_exec_prepared(sql, read.name, read.text, {&org_id, &key});
     if (PQntuples(r.get()) == 0) {
         return std::nullopt;
     }
@@ -682,7 +696,7 @@ std::optional<core::UserRecord> SqlUserRepository::find(const std::string& org_i
                                                         const std::string& id) {
     return with_session(db_, [&](soci::session& sql) -> std::optional<core::UserRecord> {
         if (db_.backend() == Backend::kPostgres) {
-            return find_postgres(sql, org_id, id);
+            return find_postgres(sql, kFindUserPostgres, org_id, id);
         }
         SqliteReads& r = prepared_for(cache_mutex_, sqlite_reads_, sql);
         r.org = org_id;
@@ -1124,8 +1138,25 @@ core::Page<core::UserRecord> SqlUserRepository::list(const std::string& org_id,
     const long long offset = query.start_index > 1 ? query.start_index - 1 : 0;
     return with_session(db_, [&](soci::session& sql) {
         core::Page<core::UserRecord> page;
-        if (db_.backend() == Backend::kSqlite && !query.sort) {
-            if (query.filter == nullptr && query.count > 0) {
+        if (!query.sort) {
+            if (auto name = user_name_equality(query.filter)) {
+                // userName is unique in an organization: one account or none.
+                std::optional<core::UserRecord> found;
+                if (db_.backend() == Backend::kPostgres) {
+                    found = find_postgres(sql, kFindUserByNamePostgres, org_id, *name);
+                } else {
+                    SqliteReads& r = prepared_for(cache_mutex_, sqlite_reads_, sql);
+                    r.org = org_id;
+                    r.key = std::move(*name);
+                    found = r.fetch_one(r.by_user_name);
+                }
+                page.total = found ? 1 : 0;
+                if (found && offset == 0 && query.count > 0) {
+                    page.items.push_back(std::move(*found));
+                }
+                return page;
+            }
+            if (db_.backend() == Backend::kSqlite && query.filter == nullptr && query.count > 0) {
                 SqliteReads& r = prepared_for(cache_mutex_, sqlite_reads_, sql);
                 r.org = org_id;
                 r.limit = query.count;
@@ -1144,17 +1175,6 @@ core::Page<core::UserRecord> SqlUserRepository::list(const std::string& org_id,
                     return page;
                 }
                 page.total = 0;  // past the end: counted below
-            } else if (auto name = user_name_equality(query.filter)) {
-                // userName is unique in an organization: one account or none.
-                SqliteReads& r = prepared_for(cache_mutex_, sqlite_reads_, sql);
-                r.org = org_id;
-                r.key = std::move(*name);
-                std::optional<core::UserRecord> found = r.fetch_one(r.by_user_name);
-                page.total = found ? 1 : 0;
-                if (found && offset == 0 && query.count > 0) {
-                    page.items.push_back(std::move(*found));
-                }
-                return page;
             }
         }
         std::string org = org_id;
