@@ -102,8 +102,8 @@ std::string sqlite_url() {
 }
 
 namespace {
-// Whether `port` on 127.0.0.1 can be bound now with a socket of `type`.
-bool bindable(int type, std::uint16_t port) {
+// Whether a socket of `type` can now bind to 127.0.0.1:`port`, or with `connect`, connect to it.
+bool on_loopback(int type, std::uint16_t port, bool connect) {
     const int fd = ::socket(AF_INET, type, 0);
     if (fd < 0) {
         return false;
@@ -112,7 +112,9 @@ bool bindable(int type, std::uint16_t port) {
     a.sin_family = AF_INET;
     a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
     a.sin_port = htons(port);
-    const bool ok = ::bind(fd, reinterpret_cast<sockaddr*>(&a), sizeof a) == 0;
+    const auto* address = reinterpret_cast<sockaddr*>(&a);
+    const bool ok =
+        (connect ? ::connect(fd, address, sizeof a) : ::bind(fd, address, sizeof a)) == 0;
     ::close(fd);
     return ok;
 }
@@ -129,7 +131,7 @@ std::uint16_t free_loopback_port() {
             std::lock_guard lock(m);
             port = static_cast<std::uint16_t>(pick(rng));
         }
-        if (bindable(SOCK_STREAM, port) && bindable(SOCK_DGRAM, port)) {
+        if (on_loopback(SOCK_STREAM, port, false) && on_loopback(SOCK_DGRAM, port, false)) {
             return port;
         }
     }
@@ -172,19 +174,7 @@ void ChildProcess::stop() {
     }
 }
 
-bool tcp_accepting(std::uint16_t port) {
-    const int fd = ::socket(AF_INET, SOCK_STREAM, 0);
-    if (fd < 0) {
-        return false;
-    }
-    sockaddr_in a{};
-    a.sin_family = AF_INET;
-    a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-    a.sin_port = htons(port);
-    const bool ok = ::connect(fd, reinterpret_cast<sockaddr*>(&a), sizeof a) == 0;
-    ::close(fd);
-    return ok;
-}
+bool tcp_accepting(std::uint16_t port) { return on_loopback(SOCK_STREAM, port, true); }
 
 bool postgres_required() {
     const char* v = std::getenv("SCIMD_REQUIRE_PG");
