@@ -1208,22 +1208,10 @@ private:
         r.token_hash = util::sha256_hex(secret);
         r.created_at = now();
         r.expires_at = core::format_time(t + std::chrono::hours(kSignupHours));
-        std::string base = ctx_.public_url;
-        while (!base.empty() && base.back() == '/') {
-            base.pop_back();
-        }
         const core::MailText text = core::signup_mail(
-            org ? org->name : org_, base + "/signup/confirm?token=" + secret, r.expires_at);
-        core::OutboxMail m;
-        m.id = util::uuid_v4();
-        m.org_id = org_;
-        m.kind = "signup";
-        m.ref_id = r.id;
-        m.recipient = r.email;
-        m.subject = text.subject;
-        m.body = text.body;
-        m.next_attempt_at = now();
-        m.created_at = now();
+            org ? org->name : org_, core::signup_link(ctx_.public_url, secret), r.expires_at);
+        const core::OutboxMail m =
+            core::queued_mail(util::uuid_v4(), org_, "signup", r.id, r.email, text, now());
         ctx_.signups.create(r, m);
         return json_response(202, same);
     }
@@ -1425,11 +1413,7 @@ private:
     }
 
     std::string link_for(const std::string& secret) const {
-        std::string base = ctx_.public_url;
-        while (!base.empty() && base.back() == '/') {
-            base.pop_back();
-        }
-        return base + "/invitations/accept?token=" + secret;
+        return core::invitation_link(ctx_.public_url, secret);
     }
 
     // Who the mail and the lookup say invited: the inviting account's name or userName.
@@ -1448,17 +1432,8 @@ private:
         const core::MailText text =
             core::invitation_mail({org.name, site_name(inv.site_id), inv.role, inv.inviter,
                                    inv.expires_at, link_for(secret), resent});
-        core::OutboxMail m;
-        m.id = util::uuid_v4();
-        m.org_id = org_;
-        m.kind = "invitation";
-        m.ref_id = inv.id;
-        m.recipient = inv.email;
-        m.subject = text.subject;
-        m.body = text.body;
-        m.next_attempt_at = now();
-        m.created_at = now();
-        return m;
+        return core::queued_mail(util::uuid_v4(), org_, "invitation", inv.id, inv.email, text,
+                                 now());
     }
 
     std::string expiry(const core::Organization& org) const {

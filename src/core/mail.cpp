@@ -1,5 +1,7 @@
 #include "scimd/core/mail.hpp"
 
+#include <utility>
+
 namespace scimd::core {
 
 namespace {
@@ -115,6 +117,43 @@ std::string rfc5322_message(const std::string& from,
            ">\r\nMIME-Version: 1.0\r\nContent-Type: text/plain; charset=UTF-8\r\n"
            "Content-Transfer-Encoding: 8bit\r\n\r\n" +
            body;
+}
+
+namespace {
+std::string page(std::string public_url, const char* path, const std::string& secret) {
+    while (!public_url.empty() && public_url.back() == '/') {
+        public_url.pop_back();
+    }
+    return public_url + path + secret;
+}
+}  // namespace
+
+std::string invitation_link(const std::string& public_url, const std::string& secret) {
+    return page(public_url, "/invitations/accept?token=", secret);
+}
+
+std::string signup_link(const std::string& public_url, const std::string& secret) {
+    return page(public_url, "/signup/confirm?token=", secret);
+}
+
+OutboxMail queued_mail(std::string id,
+                       std::string org_id,
+                       std::string kind,
+                       std::string ref_id,
+                       std::string recipient,
+                       const MailText& text,
+                       const std::string& at) {
+    OutboxMail m;
+    m.id = std::move(id);
+    m.org_id = std::move(org_id);
+    m.kind = std::move(kind);
+    m.ref_id = std::move(ref_id);
+    m.recipient = std::move(recipient);
+    m.subject = text.subject;
+    m.body = text.body;
+    m.next_attempt_at = at;
+    m.created_at = at;
+    return m;
 }
 
 }  // namespace scimd::core

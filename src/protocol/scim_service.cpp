@@ -993,17 +993,9 @@ private:
         }
         const core::MailText text =
             core::invitation_mail({org.name, "", "", inv.inviter, inv.expires_at,
-                                   base + "/invitations/accept?token=" + secret, false});
-        core::OutboxMail m;
-        m.id = util::uuid_v4();
-        m.org_id = org_;
-        m.kind = "invitation";
-        m.ref_id = inv.id;
-        m.recipient = email;
-        m.subject = text.subject;
-        m.body = text.body;
-        m.next_attempt_at = inv.created_at;
-        m.created_at = inv.created_at;
+                                   core::invitation_link(base, secret), false});
+        core::OutboxMail m = core::queued_mail(util::uuid_v4(), org_, "invitation", inv.id, email,
+                                               text, inv.created_at);
         u.access_pending = true;
         u.invitation = std::make_pair(std::move(inv), std::move(m));
     }

@@ -17,6 +17,7 @@
 #include <unistd.h>
 
 #include "scimd/core/access.hpp"
+#include "scimd/core/mail.hpp"
 #include "scimd/store/repositories.hpp"
 #include "scimd/util/crypto.hpp"
 #include "scimd/util/dns.hpp"
@@ -77,6 +78,17 @@ protected:
             }
         }
         FAIL() << "dnsmasq did not answer on " << dns_server();
+    }
+
+    /// Adds acme.example, serves its verification record and verifies it; its id.
+    std::string verified_acme() {
+        const auto added = call("POST", "/domains", {{"domain", "acme.example"}});
+        EXPECT_EQ(added.status, 201) << added.body;
+        const json::value d = added.json();
+        const std::string id(d.at("id").as_string());
+        start_dns({"acme.example," + std::string(d.at("verification").at("value").as_string())});
+        EXPECT_EQ(call("POST", "/domains/" + id + "/verify").status, 200);
+        return id;
     }
 
     struct Account {
@@ -278,12 +290,8 @@ TEST_P(Domains, RejectPolicyRefusesUnverifiedDomainsOnScimCreates) {
 // answer is the same for unknown domains; requests are limited per address; a used, unknown
 // or expired link fails clearly.
 TEST_P(Domains, SignUpOnAnAutoProvisionedDomainConfirmsByMail) {
-    const auto added = call("POST", "/domains", {{"domain", "acme.example"}});
-    ASSERT_EQ(added.status, 201) << added.body;
-    const json::value d = added.json();
-    const std::string id(d.at("id").as_string());
-    start_dns({"acme.example," + std::string(d.at("verification").at("value").as_string())});
-    ASSERT_EQ(call("POST", "/domains/" + id + "/verify").status, 200);
+    const std::string id = verified_acme();
+    ASSERT_FALSE(HasFailure());
     set_plan({"domain_provisioning"}, "invite");
     ASSERT_EQ(call("PATCH", "/domains/" + id, {{"auto_provision", true}, {"default_role", "user"}})
                   .status,
@@ -351,14 +359,8 @@ TEST_P(Domains, SignUpOnAnAutoProvisionedDomainConfirmsByMail) {
     old.token_hash = util::sha256_hex("scimds_old");
     old.created_at = "2026-01-01T00:00:00.000Z";
     old.expires_at = "2026-01-02T00:00:00.000Z";
-    core::OutboxMail m;
-    m.id = util::uuid_v4();
-    m.org_id = org_id_;
-    m.kind = "signup";
-    m.ref_id = old.id;
-    m.recipient = old.email;
-    m.subject = m.body = "x";
-    m.next_attempt_at = m.created_at = "2026-01-01T00:00:00.000Z";
+    const core::OutboxMail m = core::queued_mail(util::uuid_v4(), org_id_, "signup", old.id,
+                                                 old.email, {"x", "x"}, old.created_at);
     signups.create(old, m);
     const auto expired = confirm("scimds_old");
     EXPECT_EQ(expired.status, 410) << expired.body;
@@ -369,12 +371,8 @@ TEST_P(Domains, SignUpOnAnAutoProvisionedDomainConfirmsByMail) {
 // on a verified domain of the organization is adopted by the IdP's create, which answers 201
 // with its id; once managed, or off the verified domains, a second create is 409.
 TEST_P(Domains, IdpCreateAdoptsAnUnmanagedAccountOnAVerifiedDomain) {
-    const auto added = call("POST", "/domains", {{"domain", "acme.example"}});
-    ASSERT_EQ(added.status, 201) << added.body;
-    const json::value d = added.json();
-    start_dns({"acme.example," + std::string(d.at("verification").at("value").as_string())});
-    ASSERT_EQ(call("POST", "/domains/" + std::string(d.at("id").as_string()) + "/verify").status,
-              200);
+    verified_acme();
+    ASSERT_FALSE(HasFailure());
     const auto anonymous = make_client("");
     const auto invited_member = [&](const std::string& email) {
         const auto inv = call("POST", "/invitations", {{"email", email}, {"role", "viewer"}});
@@ -437,12 +435,8 @@ TEST_P(Domains, IdpCreateAdoptsAnUnmanagedAccountOnAVerifiedDomain) {
 // domain: an IdP's account off the verified domains exists (the IdP gets its id) but has no
 // access until the person accepts the invitation mailed to its address.
 TEST_P(Domains, InvitePolicyHoldsAccessBackUntilTheAddressIsConfirmed) {
-    const auto added = call("POST", "/domains", {{"domain", "acme.example"}});
-    ASSERT_EQ(added.status, 201) << added.body;
-    const json::value d = added.json();
-    start_dns({"acme.example," + std::string(d.at("verification").at("value").as_string())});
-    ASSERT_EQ(call("POST", "/domains/" + std::string(d.at("id").as_string()) + "/verify").status,
-              200);
+    verified_acme();
+    ASSERT_FALSE(HasFailure());
     const auto idp_create = [&](const std::string& email) {
         return client().post(
             "/scim/v2/Users",

@@ -30,6 +30,7 @@
 
 #include "scimd/core/access.hpp"
 #include "scimd/core/clock.hpp"
+#include "scimd/core/mail.hpp"
 #include "scimd/core/records.hpp"
 #include "scimd/store/repositories.hpp"
 #include "scimd/util/crypto.hpp"
@@ -1236,14 +1237,8 @@ TEST_P(Invitations, AccessReviewListsInvitationsPendingForDays) {
     const auto t = std::chrono::system_clock::now();
     old.created_at = core::format_time(t - std::chrono::hours(24 * 5));
     old.expires_at = core::format_time(t + std::chrono::hours(24 * 2));
-    core::OutboxMail m;
-    m.id = util::uuid_v4();
-    m.org_id = org_id_;
-    m.kind = "invitation";
-    m.ref_id = old.id;
-    m.recipient = old.email;
-    m.subject = m.body = "x";
-    m.next_attempt_at = m.created_at = old.created_at;
+    const core::OutboxMail m = core::queued_mail(util::uuid_v4(), org_id_, "invitation", old.id,
+                                                 old.email, {"x", "x"}, old.created_at);
     ASSERT_TRUE(repo.create(old, m, core::Audit{}).second);
     const auto review = call(owner_.key, "GET", "/access-review?pending_days=3");
     ASSERT_EQ(review.status, 200) << review.body;

@@ -146,6 +146,28 @@ TEST(InvitationMail, NamesEverythingThePersonNeeds) {
     EXPECT_NE(msg.find("Subject: =?UTF-8?B?"), std::string::npos) << msg;
 }
 
+// The links a mail carries point at the host application's pages, whatever trailing slashes
+// its public URL was given with; a queued mail is due at once.
+TEST(InvitationMail, LinksAndTheQueuedMail) {
+    EXPECT_EQ(core::invitation_link("https://app.example//", "s1"),
+              "https://app.example/invitations/accept?token=s1");
+    EXPECT_EQ(core::signup_link("https://app.example/team", "s2"),
+              "https://app.example/team/signup/confirm?token=s2");
+    const core::OutboxMail m = core::queued_mail("m1", "o1", "signup", "r1", "kim@acme.example",
+                                                 {"Subject", "Body"}, "2026-12-05T09:30:00.000Z");
+    EXPECT_EQ(m.id, "m1");
+    EXPECT_EQ(m.org_id, "o1");
+    EXPECT_EQ(m.kind, "signup");
+    EXPECT_EQ(m.ref_id, "r1");
+    EXPECT_EQ(m.recipient, "kim@acme.example");
+    EXPECT_EQ(m.subject, "Subject");
+    EXPECT_EQ(m.body, "Body");
+    EXPECT_EQ(m.status, "pending");
+    EXPECT_EQ(m.attempts, 0);
+    EXPECT_EQ(m.next_attempt_at, "2026-12-05T09:30:00.000Z");
+    EXPECT_EQ(m.created_at, m.next_attempt_at);
+}
+
 // Expiry arithmetic: whole days of 24 hours in UTC from the moment the invitation is made
 // (7 by default, at least 1), and an invitation is expired from its expiry on, with no job.
 TEST(InvitationExpiry, WholeDaysFromNowAndExpiredFromTheExpiryOn) {
